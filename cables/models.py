@@ -1,0 +1,287 @@
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+
+class Origin(models.Model):
+    """A post that sends cables: "Embassy Lima", "Secretary of State", "Mission USNATO"."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("origin")
+        verbose_name_plural = _("origins")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('cables:cable_list')}?origin={self.slug}"
+
+
+class Tag(models.Model):
+    """A code of the State Department TAGS list (SNAR, PGOV, PE) or a person tag."""
+
+    class Kind(models.TextChoices):
+        SUBJECT = "subject", _("subject")
+        GEO = "geo", _("geographic")
+        PROGRAM = "program", _("program")
+        PERSON = "person", _("person")
+        ORG = "org", _("organisation")
+
+    code = models.CharField(_("code"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SUBJECT)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("What the code means, shown on cable pages.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('cables:cable_list')}?tag={self.code}"
+
+
+class CableQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("origin").prefetch_related("tags").defer(
+            "header", "body", "raw", "search_vector", "warnings"
+        )
+
+    def for_detail(self):
+        return self.select_related("origin").prefetch_related(
+            "tags",
+            "recipients",
+            models.Prefetch("references", queryset=Reference.objects.select_related("cited")),
+            models.Prefetch(
+                "cited_by",
+                queryset=Reference.objects.select_related("citing__origin").order_by(
+                    "citing__created"
+                ),
+            ),
+            models.Prefetch("versions", queryset=CableVersion.objects.order_by("-replaced_at")),
+        )
+
+
+class Cable(models.Model):
+    class Precedence(models.TextChoices):
+        FLASH = "FLASH", "FLASH"
+        IMMEDIATE = "IMMEDIATE", "IMMEDIATE"
+        PRIORITY = "PRIORITY", "PRIORITY"
+        ROUTINE = "ROUTINE", "ROUTINE"
+
+    refid = models.CharField(_("reference id"), max_length=64, unique=True)
+    dump_id = models.PositiveIntegerField(_("dump id"), null=True, blank=True, db_index=True)
+    created = models.DateTimeField(_("date and time (UTC)"), null=True, blank=True, db_index=True)
+    origin = models.ForeignKey(
+        Origin, on_delete=models.PROTECT, related_name="cables", verbose_name=_("origin")
+    )
+    classification = models.CharField(_("classification"), max_length=100, db_index=True)
+    precedence = models.CharField(
+        _("precedence"), max_length=20, blank=True, choices=Precedence.choices, db_index=True
+    )
+    transmission_id = models.CharField(_("transmission id"), max_length=40, blank=True)
+    subject = models.TextField(_("subject"), blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    signed_by = models.CharField(_("signed by"), max_length=200, blank=True)
+    classified_by = models.CharField(_("classified by"), max_length=300, blank=True)
+    classified_by_title = models.CharField(_("classifier's title"), max_length=300, blank=True)
+    classification_reasons = models.CharField(
+        _("classification reasons"), max_length=200, blank=True
+    )
+    decl_date = models.DateField(_("declassify on"), null=True, blank=True)
+    decl_text = models.CharField(_("declassification line"), max_length=300, blank=True)
+    caveats = models.JSONField(_("handling caveats"), default=list, blank=True)
+    header = models.TextField(_("header"), blank=True)
+    body = models.TextField(_("body"), blank=True)
+    raw = models.TextField(_("raw text as imported"))
+    tags = models.ManyToManyField(Tag, through="CableTag", related_name="cables")
+
+    source = models.CharField(_("source file"), max_length=1000, blank=True)
+    source_format = models.CharField(_("source format"), max_length=20, blank=True)
+    source_position = models.CharField(_("record position"), max_length=200, blank=True)
+    content_hash = models.CharField(_("content hash (SHA-256 of raw)"), max_length=64)
+    warnings = models.JSONField(_("parse warnings"), default=list, blank=True)
+    imported_at = models.DateTimeField(_("first imported"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    # PostgreSQL's weighted tsvector; SQLite keeps its index in an FTS5 table (cables/search.py).
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = CableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "refid"]
+        verbose_name = _("cable")
+        verbose_name_plural = _("cables")
+        indexes = [
+            models.Index(fields=["origin", "created"], name="cable_origin_created"),
+            models.Index(fields=["created", "id"], name="cable_created_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.refid
+
+    def get_absolute_url(self) -> str:
+        return reverse("cables:cable_detail", args=[self.refid])
+
+
+class CableTag(models.Model):
+    cable = models.ForeignKey(Cable, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["cable", "tag"], name="cabletag_unique")]
+        indexes = [models.Index(fields=["tag", "cable"], name="cabletag_tag_cable")]
+
+
+class Recipient(models.Model):
+    class Role(models.TextChoices):
+        ACTION = "action", _("action (TO)")
+        INFO = "info", _("information (INFO)")
+
+    cable = models.ForeignKey(Cable, on_delete=models.CASCADE, related_name="recipients")
+    position = models.PositiveSmallIntegerField(default=0)
+    role = models.CharField(_("role"), max_length=6, choices=Role.choices)
+    route = models.CharField(_("routing indicator"), max_length=20, blank=True)
+    name = models.CharField(_("name"), max_length=300, db_index=True)
+    precedence = models.CharField(_("precedence"), max_length=40, blank=True)
+    serial = models.CharField(_("serial number"), max_length=20, blank=True)
+    excluded = models.JSONField(_("excluded (XMT)"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["cable", "position"]
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.name}"
+
+
+class Reference(models.Model):
+    """A cable cited on a REF line; `cited` is set once the cited cable is in the archive."""
+
+    citing = models.ForeignKey(Cable, on_delete=models.CASCADE, related_name="references")
+    position = models.PositiveSmallIntegerField(default=0)
+    target_refid = models.CharField(_("cited reference id"), max_length=64, db_index=True)
+    cited = models.ForeignKey(
+        Cable, on_delete=models.SET_NULL, null=True, blank=True, related_name="cited_by"
+    )
+
+    class Meta:
+        ordering = ["citing", "position"]
+        verbose_name = _("reference")
+        verbose_name_plural = _("references")
+        constraints = [
+            models.UniqueConstraint(fields=["citing", "target_refid"], name="reference_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.citing_id} → {self.target_refid}"
+
+
+class CableVersion(models.Model):
+    """The text a cable had before a later release changed it."""
+
+    cable = models.ForeignKey(Cable, on_delete=models.CASCADE, related_name="versions")
+    raw = models.TextField(_("raw text"))
+    content_hash = models.CharField(max_length=64)
+    source = models.CharField(max_length=1000, blank=True)
+    source_format = models.CharField(max_length=20, blank=True)
+    source_position = models.CharField(max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported"))
+    replaced_at = models.DateTimeField(_("replaced"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["cable", "-replaced_at"]
+        verbose_name = _("earlier version")
+        verbose_name_plural = _("earlier versions")
+
+    def __str__(self) -> str:
+        return f"{self.cable_id} as of {self.imported_at:%Y-%m-%d}"
+
+
+class RejectedRecord(models.Model):
+    """A record that could not be imported, kept raw so an operator can fix and re-run it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RESOLVED = "resolved", _("imported on retry")
+
+    source = models.CharField(_("source file"), max_length=1000)
+    source_format = models.CharField(_("format"), max_length=20, blank=True)
+    position = models.CharField(_("record position"), max_length=200, blank=True)
+    line = models.PositiveIntegerField(_("line"), null=True, blank=True)
+    error = models.TextField(_("error"))
+    raw = models.TextField(_("raw text"), blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    cable = models.ForeignKey(
+        Cable, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    job = models.ForeignKey(
+        "ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="rejections"
+    )
+    created_at = models.DateTimeField(_("rejected at"), auto_now_add=True)
+    retried_at = models.DateTimeField(_("last retried"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("rejected record")
+        verbose_name_plural = _("rejected records")
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.position}".strip()
+
+
+class ImportJob(models.Model):
+    """A background import of uploaded files, run by the task worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    dry_run = models.BooleanField(_("parse only"), default=False)
+    files = models.JSONField(_("uploaded files"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(_("records expected"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("records done"), default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    preview = models.JSONField(default=list, blank=True)
+    new_refids = models.JSONField(default=list, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} ({self.get_status_display()})"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cables"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cables/", views.cable_list, name="cable_list"),
+    path("cables/<str:refid>/", views.cable_detail, name="cable_detail"),
+]
