@@ -1,0 +1,187 @@
+"""Raw cable text in, frozen dataclasses out. Pure Python: nothing here imports Django.
+
+`parse_cable(header, body, metadata)` is the entry point; the field extractors live in the
+modules beside it (header, canonical, references, tags, subject, body) and can be used alone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from . import body as body_mod
+from . import canonical, references, subject, tags
+from .header import Header, parse_header
+from .types import (
+    ClassifiedBy,
+    Metadata,
+    Paragraph,
+    ParsedCable,
+    ParseError,
+    Recipient,
+    Reference,
+)
+
+__all__ = [
+    "ClassifiedBy",
+    "Metadata",
+    "Paragraph",
+    "ParseError",
+    "ParsedCable",
+    "Recipient",
+    "Reference",
+    "parse_cable",
+    "split_cable",
+]
+
+_HEADER_LINE = re.compile(r"^\s*(FM|TO|INFO|XMT|BT|ZEX|ZFF|ZNR|ZNY|ZZH|VZCZC|DE |[OPRZ]{1,2} \d{6}Z)")
+_MAX_CLOCK_SKEW_MINUTES = 59
+
+
+def split_cable(text: str) -> tuple[str, str]:
+    """Split a bare cable into its transmission header and its body (classification line on)."""
+    lines = text.splitlines(keepends=True)
+    found = body_mod.classification_line(text)
+    if found is None or found.line <= 1:
+        return "", text
+    head = "".join(lines[: found.line - 1])
+    if not any(_HEADER_LINE.match(line) for line in head.splitlines()):
+        return "", text
+    return head, "".join(lines[found.line - 1 :])
+
+
+def parse_cable(
+    header: str,
+    body: str,
+    metadata: Metadata | None = None,
+    *,
+    warnings: tuple[str, ...] = (),
+) -> ParsedCable:
+    """Build a cable from its header and body, preferring `metadata` where a format states it.
+
+    Disagreements between the metadata and the text are kept as warnings, never silently dropped.
+    """
+    metadata = metadata or Metadata()
+    if not header and not body.strip():
+        raise ParseError("empty record: no cable text", line=1)
+    if not header:
+        header, body = split_cable(body)
+    notes = list(warnings)
+    head = parse_header(header) if header else Header()
+    notes.extend(head.warnings)
+    if header and not body.strip():
+        raise ParseError(
+            "truncated cable: the header is not followed by any text", line=header.count("\n") + 1
+        )
+
+    cls_line = body_mod.classification_line(body)
+    created = _created(metadata, head, notes)
+    refid = _refid(metadata, head, cls_line, created, notes)
+    origin = _origin(metadata, head, notes)
+    classification = _classification(metadata, cls_line, body, notes)
+    refs = tuple(references.parse_references(body, created.year if created else None, refid))
+    refs += _metadata_only_references(metadata, refs, notes)
+
+    return ParsedCable(
+        refid=refid,
+        dump_id=metadata.dump_id,
+        created=created,
+        origin=origin,
+        classification=classification,
+        header=header,
+        body=body,
+        precedence=head.precedence,
+        transmission_id=head.transmission_id,
+        subject=subject.parse_subject(body, clean=True),
+        summary=body_mod.parse_summary(body),
+        signed_by=tuple(body_mod.signed_by(body)),
+        classified_by=body_mod.parse_classified_by(body, normalize=True),
+        decl_date=body_mod.nondisclosure_deadline(body),
+        decl_text=body_mod.decl_line(body),
+        caveats=tuple(body_mod.caveats(body)),
+        tags=tuple(tags.parse_tags(body, canonicalize=True)),
+        references=refs,
+        recipients=head.recipients,
+        paragraphs=tuple(body_mod.paragraphs(body)),
+        warnings=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _created(metadata: Metadata, head: Header, notes: list[str]) -> datetime | None:
+    if metadata.created and head.created:
+        skew = abs((metadata.created - head.created).total_seconds()) / 60
+        if skew > _MAX_CLOCK_SKEW_MINUTES:
+            notes.append(
+                f"date: metadata says {metadata.created:%Y-%m-%d %H:%M}, "
+                f"the header's date-time group {head.created:%Y-%m-%d %H:%M}"
+            )
+    return metadata.created or head.created
+
+
+def _refid(
+    metadata: Metadata,
+    head: Header,
+    cls_line: body_mod.ClassificationLine | None,
+    created: datetime | None,
+    notes: list[str],
+) -> str:
+    derived = None
+    if cls_line and cls_line.serial and created:
+        derived = canonical.canonical_id(
+            canonical.make_refid(created.year, cls_line.station, cls_line.serial)
+        )
+    if metadata.refid:
+        refid = metadata.refid.strip()
+        canonical_refid = canonical.canonical_id(refid)
+        if derived and derived != canonical_refid:
+            notes.append(f"reference id: metadata says {refid}, the text suggests {derived}")
+        elif canonical_refid != refid:
+            notes.append(f"reference id: published as {refid}, canonical form {canonical_refid}")
+        return refid
+    if derived:
+        return derived
+    raise ParseError(
+        "no reference id: none given and none derivable (needs a classification line "
+        "with post and serial, and a date-time group)",
+        line=cls_line.line if cls_line else None,
+    )
+
+
+def _origin(metadata: Metadata, head: Header, notes: list[str]) -> str:
+    derived = canonical.origin_name(head.sender) if head.sender else ""
+    if metadata.origin:
+        if derived and derived.casefold() != metadata.origin.casefold():
+            notes.append(f"origin: metadata says {metadata.origin}, the header FM line {derived}")
+        return metadata.origin
+    if derived:
+        return derived
+    raise ParseError("no origin: none given and the header has no FM line")
+
+
+def _classification(
+    metadata: Metadata,
+    cls_line: body_mod.ClassificationLine | None,
+    body: str,
+    notes: list[str],
+) -> str:
+    derived = cls_line.classification if cls_line else ""
+    if metadata.classification:
+        stated = metadata.classification.strip()
+        if derived and derived.split("//")[0] != stated.split("//")[0]:
+            notes.append(f"classification: metadata says {stated}, the text says {derived}")
+        return stated
+    if derived:
+        return derived
+    notes.append("classification: not stated and no classification line found")
+    return "UNKNOWN"
+
+
+def _metadata_only_references(
+    metadata: Metadata, refs: tuple[Reference, ...], notes: list[str]
+) -> tuple[Reference, ...]:
+    """The format's own reference list is authoritative; keep what the REF lines missed."""
+    parsed = {r.refid for r in refs if r.refid}
+    missing = [ref for ref in metadata.references if ref and ref not in parsed]
+    if missing:
+        notes.append("references: metadata lists " + ", ".join(missing) + " not found on REF lines")
+    return tuple(Reference(value=ref, refid=ref, kind="CABLE") for ref in missing)
