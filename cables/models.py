@@ -38,6 +38,7 @@ class Tag(models.Model):
         PROGRAM = "program", _("program")
         PERSON = "person", _("person")
         ORG = "org", _("organisation")
+        UNKNOWN = "unknown", _("unknown")
 
     code = models.CharField(_("code"), max_length=120, unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.SUBJECT)
@@ -75,6 +76,35 @@ class CableQuerySet(models.QuerySet):
                 ),
             ),
             models.Prefetch("versions", queryset=CableVersion.objects.order_by("-replaced_at")),
+        )
+
+    def for_neighbours(self):
+        return self.select_related(None).only("refid", "created", "subject", "origin_id")
+
+    def previous_in_post(self, cable: "Cable"):
+        """The cable the same post sent just before this one (by date, then id), or None."""
+        if cable.created is None:
+            return None
+        earlier = models.Q(created__lt=cable.created) | models.Q(
+            created=cable.created, id__lt=cable.id
+        )
+        return (
+            self.for_neighbours()
+            .filter(earlier, origin_id=cable.origin_id)
+            .order_by("-created", "-id")
+            .first()
+        )
+
+    def next_in_post(self, cable: "Cable"):
+        """The cable the same post sent just after this one (by date, then id), or None."""
+        if cable.created is None:
+            return None
+        later = models.Q(created__gt=cable.created) | models.Q(created=cable.created, id__gt=cable.id)
+        return (
+            self.for_neighbours()
+            .filter(later, origin_id=cable.origin_id)
+            .order_by("created", "id")
+            .first()
         )
 
 

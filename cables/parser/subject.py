@@ -1,12 +1,217 @@
-"""PLACEHOLDER (crude, to be replaced by its owner): SUBJECT."""
+"""The SUBJECT line of a cable, and a title-cased form of it for display."""
 
+from __future__ import annotations
+
+import html
 import re
+
+_MAX_LINES = 8
+_HEAD_LIMIT = 10_000  # the caption block sits at the top; never scan a whole long cable
+
+_LABEL = re.compile(
+    r"^[ \t]*S?UBJ(?:ECT)?(?:[ \t]*:[ \t]*|[ \t]+(?=\S))|(?<=\s)S?UBJ(?:ECT)?[ \t]*:[ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
+_UPPER_LABEL = re.compile(r"[ \t]*S?UBJ(?:ECT)?\b")
+_NOT_A_SUBJECT = re.compile(r"LINE\b", re.IGNORECASE)
+_FIRST_PARAGRAPH = re.compile(r"^[ \t]*¶?1[ \t]*\.[ \t]*(?:\(|[A-Za-z])", re.MULTILINE)
+_BACKSLASH_EOL = re.compile(r"[ \t]*\\[ \t]*(?=\n|$)")
+# Where the subject ends inside a line: a reference list, the classification authority,
+# a handling notice. "REF:" may be glued to the last word ("UK PRIMEREF: A. LONDON 1939").
+_INLINE_END = re.compile(
+    r"\s*(?:\bREF(?:S|TELS?|\(S\))?\s*:|\bREF\(S\)|(?<=[A-Z])REF:|"
+    r"(?<!DE)(?<!de)(?<!De)CLASSIFIED\s+BY|(?<!DE)(?<!de)(?<!De)Classified\s+By|"
+    r"\bSENSITIVE\s+BUT\b|\bC O N\b|\bS E C R E T\b|\bU N C L A S\b|"
+    r"\bThis\s+is\s+an?\s+action\s+request)",
+    re.IGNORECASE,
+)
+_END_LINE = re.compile(
+    r"[ \t]*(?:REF(?:S|TELS?|\(S\))?\b|E\.?\s?O\.?\s|TAGS?\b|CLASSIFIED\s+BY|SIPDIS|"
+    r"¶?\d{1,2}[ \t]*\.[ \t]*(?:\(|[A-Za-z])|-{3,}|PAGE[ \t]+\d|(?:\.{3}|…)[ \t]*$|"
+    r"[A-Z][A-Z ]* \d{5,8} +\d{3}(?:\.\d)? +OF +\d{3}|[A-Z] [A-Z] [A-Z] )",
+    re.IGNORECASE,
+)
+_MARKING = r"\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:\s*/+\s*[A-Z][A-Z ]*)*\)"
+_LEADING_MARKING = re.compile(rf"^{_MARKING}\s*")
+_TRAILING_MARKING = re.compile(rf"\s+{_MARKING}$")
+_HYPHEN_BREAK = re.compile(r"(?<=\S-)[ \t]*\n[ \t]*")
+_SPACES = re.compile(r"\s+")
+_ELLIPSIS = ("...", "…")
 
 
 def parse_subject(content: str, clean: bool = True) -> str:
-    m = re.search(r"^SUBJ(?:ECT)?:\s*(.+)$", content, re.M)
-    return m.group(1).strip() if m else ""
+    """The subject, joined across lines; with `clean`, without a classification marking."""
+    head = _normalized(content[:_HEAD_LIMIT])
+    limit = _FIRST_PARAGRAPH.search(head)
+    subject, after = "", 0
+    for m in _LABEL.finditer(head, 0, limit.start() if limit else len(head)):
+        if _is_label(head, m):
+            subject, after = _subject_from(head, m.end()), m.end()
+            break
+    if subject.endswith(_ELLIPSIS):
+        subject = _untruncated(_normalized(content), subject, after)
+    if clean:
+        subject = _TRAILING_MARKING.sub("", _LEADING_MARKING.sub("", subject))
+    return subject
+
+
+def _normalized(text: str) -> str:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    return _BACKSLASH_EOL.sub("", text) if "\\" in text else text
+
+
+def _is_label(content: str, m: re.Match[str]) -> bool:
+    if _NOT_A_SUBJECT.match(content, m.end()):
+        return False
+    if ":" in m.group(0):
+        return True
+    return bool(_UPPER_LABEL.match(m.group(0)))  # no colon: only "SUBJECT" in capitals
+
+
+def _subject_from(content: str, start: int) -> str:
+    lines = content[start:].split("\n")
+    while len(lines) > 1 and not lines[0].strip():
+        lines = lines[1:]
+    if _END_LINE.match(lines[0]):
+        return ""
+    taken: list[str] = []
+    for line in lines[:_MAX_LINES]:
+        if taken and (not line.strip() or _END_LINE.match(line) or _breaks_case(taken, line)):
+            break
+        m = _INLINE_END.search(line)
+        taken.append(line[: m.start()] if m else line)
+        if m:
+            break
+    joined = _HYPHEN_BREAK.sub("", "\n".join(taken))
+    if "&" in joined:
+        joined = html.unescape(joined)
+    return _SPACES.sub(" ", joined).strip()
+
+
+def _breaks_case(taken: list[str], line: str) -> bool:
+    """An upper-case subject does not continue into a line of ordinary prose."""
+    return taken[0].upper() == taken[0] and any(c.islower() for c in line)
+
+
+def _untruncated(content: str, subject: str, start: int) -> str:
+    """A preview cut with "..." may be followed by the full text of the same cable."""
+    stem = subject.rstrip(".… ")
+    for m in _LABEL.finditer(content, start):
+        if _is_label(content, m):
+            candidate = _subject_from(content, m.end())
+            if (
+                candidate.startswith(stem)
+                and len(candidate) > len(stem)
+                and not candidate.endswith(_ELLIPSIS)
+            ):
+                return candidate
+    return subject
+
+
+_SMALL_WORDS_TEXT = """
+a an and as at but by de for in nor of on or per the to via vs
+"""
+_SMALL_WORDS = frozenset(_SMALL_WORDS_TEXT.split())
+_ABBREVIATIONS_TEXT = """
+MR MRS MS DR ST JR SR
+"""
+_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+_ACRONYMS_TEXT = """
+US USA USG UK EU UN UAE USSR DPRK ROK PRC ROC GDR FRG GOL GOE GOI GOJ GOK GOB GOC GOG GOH GOM
+GOR GOS GOU GOZ RG UNSC UNGA UNHCR UNDP UNICEF UNESCO UNIFIL UNAMA UNAMI UNMIS UNAMID MONUC
+MINUSTAH UNMIK UNFICYP UNSCR UNRWA UNODC UNSG SRSG OHCHR UPR UNFCCC UNHRC IAEA NATO ISAF OSCE
+OAS OAU AU ASEAN APEC OPEC OECD WTO IMF ICC ICJ ICTY ICTR ECOWAS SADC IGAD SACU COMESA CARICOM
+MERCOSUR EFTA FTA FTAA NAFTA CAFTA GCC ESDP CFSP NPT CTBT FMCT CWC MTCR NSG PSI WMD MANPADS IED
+IEDS HIV AIDS SARS PEPFAR USAID MCC MCA DOD DOE DHS FBI CIA DEA NGO NGOS PKK LTTE FARC ELN AUC
+ETA PLO PA FM DFM MFA MOD MOFA MP MPS CODEL STAFFDEL GSP IPR TIP EXBS GWOT OEF OIF ISI KGB FSB
+SCO CIS CSTO GAERC ANC MDC ZANU SPLM NCP JEM SLA SLM AMIS LRA UPDF RPF FDLR CNDP PRI PRD PSDB
+PMDB APRA CDU CSU SPD FDP AKP CHP MHP DTP BNP PPP PML MQM ANP JUI BJP LDP DPJ KMT DPP GNP IFP
+COSATU UNITA MPLA FRELIMO RENAMO SWAPO KANU ODM PNU TPLF EPRDF VARIG SWIFT TFTP OPIC EXIM USTR
+USDA NASA NOAA EPA FAA TSA CBP INL INR DRL PRM NEA EUR WHA SCA EAP ISN OES EEB DCM CDA RSO OSAC
+TDY MOU MOA SOFA DCA FMF IMET PKO DDR SSR UXO AQ AQI AQIM AQAP LIFG TTP ASG MILF MNLF NPA IMU
+ISAF ANSF ANA PRT PRTS CERP KRG PUK KDP IIP ISCI SCIRI IHEC CPA DFID OCHA WFP ILO IOM ICRC IFRC
+MSF HRW IPCC GHG IEA LNG LPG GDP FDI ODA IFI IFIS IDB IADB ADB AFDB EBRD EIB ECB FATF AML CFT
+FIU OFAC PNR VWP ESTA WHTI CEO VIP VP POTUS SECDEF DAS PDAS USUN USEU USNATO USOSCE UNVIE DDA
+NAMA SPS TBT TRIPS BIT TIFA JCCT SED BBC CNN VOA BBG IVLP PCC DRC DROC ICT TNK ONDCP DOJ OMB GAO
+ICG NAM IRGC MEK MKO
+"""
+_ACRONYMS = frozenset(_ACRONYMS_TEXT.split())
+_ROMAN = re.compile(r"(?=[IVX]{2,}$)X{0,3}(?:IX|IV|V?I{0,3})")
+_DOTTED = re.compile(r"[A-Za-z](?:\.[A-Za-z])+\.?")
+_NUMBER_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH|S)", re.IGNORECASE)
+_APOSTROPHES = re.compile(r"(['’])")
+_WORD_SPLIT = re.compile(r"(\s+)")
+_PART_SPLIT = re.compile(r"(-+|/)")
+_EDGE = re.compile(r"^([\"“‘'(\[]*)(.*?)([\"”’)\].,:;!?]*)$", re.DOTALL)
+_CAPITALIZE_AFTER = (":", "?", "!", "--", "-", "—")
 
 
 def titlefy(subject: str) -> str:
-    return subject.title()
+    """An upper-case (or all lower-case) subject in title case; mixed case is left alone."""
+    subject = subject.strip()
+    if not (subject.isupper() or subject.islower()):
+        return subject
+    out: list[str] = []
+    capitalize_next = True
+    for token in _WORD_SPLIT.split(subject):
+        if not token or token.isspace():
+            out.append(token)
+            continue
+        lead, core, trail = _EDGE.match(token).groups()  # type: ignore[union-attr]
+        out.append(lead + _title_word(core, capitalize_next or bool(lead)) + trail)
+        capitalize_next = token.endswith(_CAPITALIZE_AFTER) or token in _CAPITALIZE_AFTER
+    return "".join(out)
+
+
+def _title_word(word: str, capitalize: bool) -> str:
+    parts = _PART_SPLIT.split(word)
+    capitalize = capitalize or "/" in parts
+    result: list[str] = []
+    for k, part in enumerate(parts):
+        if k % 2:
+            result.append(part)
+        else:
+            result.append(_title_part(part, capitalize if k == 0 else True))
+    return "".join(result)
+
+
+def _title_part(part: str, capitalize: bool) -> str:
+    if not part:
+        return part
+    pieces = _APOSTROPHES.split(part)
+    head = _title_piece(pieces[0], capitalize)
+    tail = []
+    for k in range(2, len(pieces), 2):
+        after_initial = len(pieces[k - 2]) == 1
+        piece = pieces[k]
+        tail.append(pieces[k - 1] + (_title_piece(piece, True) if after_initial else piece.lower()))
+    return head + "".join(tail)
+
+
+def _title_piece(piece: str, capitalize: bool) -> str:
+    upper = piece.upper()
+    if not piece.isalpha():
+        if _NUMBER_SUFFIX.fullmatch(piece):
+            return piece.lower()
+        return (
+            piece.upper()
+            if _DOTTED.fullmatch(piece) or any(c.isdigit() for c in piece)
+            else (piece[:1].upper() + piece[1:].lower())
+        )
+    if _is_acronym(upper):
+        return upper
+    lower = piece.lower()
+    if lower in _SMALL_WORDS and not capitalize:
+        return lower
+    if len(piece) == 1:
+        return upper
+    return lower[0].upper() + lower[1:]
+
+
+def _is_acronym(word: str) -> bool:
+    if word in _ABBREVIATIONS or len(word) == 1:
+        return False
+    if word in _ACRONYMS or _ROMAN.fullmatch(word):
+        return True
+    return not any(c in "AEIOUY" for c in word)

@@ -1,16 +1,344 @@
-"""PLACEHOLDER (crude, to be replaced by its owner): TAGS."""
+"""TAGS (Traffic Analysis by Geography and Subject): the line, its codes, and what they mean.
 
+The TAGS line is typed by hand, so it comes misspelt (`TAGE`, `TGS:`), run together
+(`PHUMBA`), spread over several lines, interrupted by page breaks, and mixed with the free-text
+keywords and personal names some posts put there. `parse_tags` undoes what it safely can.
+"""
+
+from __future__ import annotations
+
+import json
 import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+KINDS = ("subject", "geo", "program", "person", "org")
+
+_SEARCH_LIMIT = 6000
+_MAX_CONTINUATION_LINES = 4
+
+_LABEL = re.compile(
+    r"(?<![A-Za-z0-9])(?P<label>TAGS?|TAGES|TAS|TGS|TABS|AGS)"
+    r"(?:(?P<punct>[ \t]*[:;,](?!\d))|(?=[ \t]))[ \t]*",
+    re.IGNORECASE,
+)
+_PLAIN_LABELS = frozenset({"TAG", "TAGS"})
+# Where a TAGS line ends even without a line break: the next caption, or a page break.
+_CUT = re.compile(
+    r"\bS?UBJ(?:ECT)?\b\s*:|\bSUBJECT\b|\bREF(?:S|TELS?)?\s*:|\bE\.?\s?O\.?\s+1\d{4}|"
+    r"\bCLASSIFIED\s+BY\b|"
+    r"(?:\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\s+)?\bPAGE\s+\d+",
+    re.IGNORECASE,
+)
+_STOP_LINE = re.compile(
+    r"\s*(?:S?UBJ(?:ECT)?\b|REF|E\.?\s?O\.?\s|EO\s+1\d{4}|CLASSIFIED\b|SIPDIS|NOFORN|"
+    r"\d+\s*\.|¶|\(|[A-Z] [A-Z] [A-Z] |PAGE\s+\d)",
+    re.IGNORECASE,
+)
+_SUBJECT_LINE = re.compile(r"\s*S?UBJ(?:ECT)?\b", re.IGNORECASE)
+_TAG_LIKE_LINE = re.compile(r"[A-Z0-9 ,/()&.'_-]+")
+_TOKEN = re.compile(r"\([^)]*\)?|,|[^\s,()]+")
+_WORD = re.compile(r"[A-Z][A-Z'-]*[A-Z]|[A-Z]")
+_CODE_LEADS = frozenset("ACEMOPSTK")
+_VOWELS = frozenset("AEIOU")
+_DROPPED = frozenset({"SIPDIS", "NOFORN", ""})
+_NAMED_BY_NEXT_WORDS = frozenset({"OVIP", "OREP", "OTRA", "OEXC"})
+# Two-letter country codes that are also English words: inside a phrase they are words.
+_FUNCTION_WORDS = frozenset({"IN", "IS", "TO", "AS", "IT", "AN", "AT", "BY", "OF", "ON", "OR"})
+_SUBJECT_LETTERS = frozenset("ACEMOPST")
 
 
-def parse_tags(content: str, canonicalize: bool = True) -> tuple[str, ...]:
-    m = re.search(r"^TAGS?:?\s*(.+)$", content, re.M)
-    return tuple(t for t in re.split(r"[\s,]+", m.group(1).strip()) if t) if m else ()
+@dataclass(frozen=True, slots=True)
+class GlossaryEntry:
+    kind: str  # one of KINDS
+    description: str  # "" when the code is attested but its meaning is not recorded
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    entries: Mapping[str, GlossaryEntry]
+    fixes: Mapping[str, tuple[str, ...]]
+    given_names: frozenset[str]
+    phrases: Mapping[str, int]  # phrase -> word count, for longest-first matching
+    persons: Mapping[tuple[str, str], str]  # (surname, given name) -> canonical tag
+    code_lengths: tuple[int, ...]
+
+
+def glossary() -> Mapping[str, GlossaryEntry]:
+    """The known TAGS, upper case, with kind and meaning."""
+    return _lexicon().entries
 
 
 def tag_kind(tag: str) -> str:
-    if len(tag) == 2:
-        return "geo"
+    """ "subject", "geo", "program", "person" or "org"; "unknown" when no rule applies."""
+    tag = tag.strip().upper()
+    entry = _lexicon().entries.get(tag)
+    if entry:
+        return entry.kind
     if "," in tag:
         return "person"
-    return "program" if tag.startswith("K") else "subject"
+    if len(tag) == 2 and tag.isalpha():
+        return "geo"
+    if len(tag) == 4 and tag.isalpha():
+        return "program" if tag[0] == "K" else "subject" if tag[0] in _SUBJECT_LETTERS else "org"
+    return "unknown"
+
+
+def parse_tags(content: str, canonicalize: bool = True) -> tuple[str, ...]:
+    """The TAGS of a cable body, upper case, in order, without duplicates.
+
+    With `canonicalize`, run-together codes are split, misspellings fixed and well-known
+    personal names given their usual form.
+    """
+    text = _tags_text(content)
+    if not text:
+        return ()
+    found: dict[str, None] = {}
+    for tag in _tags_from_text(text, canonicalize):
+        found.setdefault(tag, None)
+    return tuple(found)
+
+
+def _tags_text(content: str) -> str:
+    head = content[:_SEARCH_LIMIT]
+    for m in _LABEL.finditer(head):
+        line_start = head.rfind("\n", 0, m.start()) + 1
+        at_line_start = not head[line_start : m.start()].strip()
+        plain = m.group("label").upper() in _PLAIN_LABELS
+        if m.group("punct") or (at_line_start and plain):
+            return _collect_lines(head, m.end())
+    return ""
+
+
+def _collect_lines(head: str, start: int) -> str:
+    lines = head[start:].split("\n")
+    first, cut = _cut(lines[0])
+    parts = [first]
+    if cut:
+        return first
+    rest = lines[1:]
+    if not first.strip() and rest and _TAG_LIKE_LINE.fullmatch(rest[0].strip() or "-"):
+        parts, rest = [rest[0]], rest[1:]
+    for i, line in enumerate(rest[:_MAX_CONTINUATION_LINES]):
+        if not line.strip() or _STOP_LINE.match(line):
+            break
+        text, cut = _cut(line)
+        follows = rest[i + 1] if i + 1 < len(rest) else ""
+        if not (parts[-1].rstrip().endswith(",") or _continues(text, follows)):
+            break
+        parts.append(text)
+        if cut:
+            break
+    return " ".join(parts)
+
+
+def _cut(line: str) -> tuple[str, bool]:
+    m = _CUT.search(line)
+    return (line[: m.start()], True) if m else (line, False)
+
+
+def _continues(text: str, following_line: str) -> bool:
+    """An unmarked continuation line: codes in upper case, or a last fragment before SUBJECT."""
+    stripped = text.strip()
+    if not stripped or not _TAG_LIKE_LINE.fullmatch(stripped):
+        return False
+    entries = _lexicon().entries
+    has_code = any(word in entries for word in re.split(r"[\s,]+", stripped))
+    return has_code or bool(_SUBJECT_LINE.match(following_line))
+
+
+def _tags_from_text(text: str, canonicalize: bool) -> Iterator[str]:
+    for group in _comma_groups(text.upper()):
+        yield from _tags_from_words(group, canonicalize)
+
+
+def _comma_groups(text: str) -> Iterator[list[str]]:
+    """Words between commas; a parenthesised name stays one word."""
+    group: list[str] = []
+    for token in _TOKEN.findall(text):
+        if token == ",":
+            if group:
+                yield group
+            group = []
+            continue
+        token = token.strip("()").strip() if token.startswith("(") else token.rstrip(".:;")
+        if token.startswith("(") or "," in token or token not in _DROPPED:
+            group.append(token)
+    if group:
+        yield group
+
+
+def _tags_from_words(words: list[str], canonicalize: bool) -> Iterator[str]:
+    lex = _lexicon()
+    pending: list[str] = []  # consecutive words that are no code: a free-text keyword
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if "," in word:
+            yield from _flush(pending)
+            yield _person(word, canonicalize)
+            i += 1
+            continue
+        phrase_len = _phrase_at(words, i)
+        person = _person_at(words, i, canonicalize)
+        if phrase_len > 1 or (phrase_len and not pending and not _is_code(word)):
+            yield from _flush(pending)
+            yield " ".join(words[i : i + phrase_len])
+            i += phrase_len
+        elif person:
+            yield from _flush(pending)
+            yield person
+            i += 2
+        elif _is_code(word) and not (pending and _is_phrase_word(words, i)):
+            yield from _flush(pending)
+            yield from _fixed(word, canonicalize)
+            if word in _NAMED_BY_NEXT_WORDS:
+                named = _named_person(words, i + 1, canonicalize)
+                if named:
+                    yield named
+                    i += 2
+            i += 1
+        elif canonicalize and (split := _split_run(word, lex) or _fix_typo(word, lex)):
+            yield from _flush(pending)
+            yield from (split,) if isinstance(split, str) else split
+            i += 1
+        else:
+            pending.append(word)
+            i += 1
+    yield from _flush(pending)
+
+
+def _is_phrase_word(words: list[str], i: int) -> bool:
+    return words[i] in _FUNCTION_WORDS and i + 1 < len(words) and not _is_code(words[i + 1])
+
+
+def _flush(pending: list[str]) -> Iterator[str]:
+    if pending:
+        phrase = " ".join(pending)
+        pending.clear()
+        yield from _lexicon().fixes.get(phrase, (phrase,))
+
+
+def _is_code(word: str) -> bool:
+    if word in _lexicon().entries:
+        return True
+    # An unlisted code: four letters led by a subject letter or K, hardly any vowels.
+    return (
+        len(word) == 4
+        and word.isalpha()
+        and word[0] in _CODE_LEADS
+        and sum(c in _VOWELS for c in word[1:]) <= 1
+        and word not in _lexicon().given_names
+    )
+
+
+def _fixed(word: str, canonicalize: bool) -> Iterable[str]:
+    if not canonicalize:
+        return (word,)
+    lex = _lexicon()
+    if word in lex.fixes:
+        return lex.fixes[word]
+    if word not in lex.entries:
+        return (_fix_typo(word, lex) or word,)
+    return (word,)
+
+
+def _phrase_at(words: list[str], i: int) -> int:
+    phrases = _lexicon().phrases
+    for size in range(min(5, len(words) - i), 0, -1):
+        if " ".join(words[i : i + size]) in phrases:
+            return size
+    return 0
+
+
+def _person_at(words: list[str], i: int, canonicalize: bool) -> str | None:
+    lex = _lexicon()
+    if i + 1 >= len(words) or words[i] in lex.entries or words[i] in lex.given_names:
+        return None
+    if words[i + 1] in lex.given_names or (words[i], words[i + 1]) in lex.persons:
+        return _person(f"{words[i]}, {words[i + 1]}", canonicalize)
+    return None
+
+
+def _named_person(words: list[str], i: int, canonicalize: bool) -> str | None:
+    """OVIP and its kin are followed by the visitor's name: SURNAME GIVEN."""
+    if i + 1 < len(words) and all(
+        _WORD.fullmatch(w) and w not in _lexicon().entries for w in words[i : i + 2]
+    ):
+        return _person(f"{words[i]}, {words[i + 1]}", canonicalize)
+    return None
+
+
+def _person(name: str, canonicalize: bool) -> str:
+    surname, _, given = (part.strip() for part in name.partition(","))
+    name = f"{surname}, {given}" if given else surname
+    if canonicalize and given:
+        return _lexicon().persons.get((surname, given.split()[0]), name)
+    return name
+
+
+def _fix_typo(word: str, lex: _Lexicon) -> str | None:
+    """A code with one letter doubled or slipped in: MOPPS, UNDESCO, POGOV."""
+    if len(word) < 5 or not word.isalpha():
+        return None
+    candidates = {word[:k] + word[k + 1 :] for k in range(len(word))}
+    known = [c for c in candidates if c in lex.entries and lex.entries[c].kind != "person"]
+    return known[0] if len(known) == 1 else None
+
+
+def _split_run(word: str, lex: _Lexicon) -> tuple[str, ...] | None:
+    """Codes typed without spaces (ETRDEINVECINPGOVCS), split into the fewest known codes."""
+    if len(word) < 5 or not word.isalpha() or word in lex.entries:
+        return None
+    best: list[tuple[str, ...] | None] = [None] * (len(word) + 1)
+    best[0] = ()
+    for end in range(2, len(word) + 1):
+        for size in lex.code_lengths:
+            start = end - size
+            prefix = best[start] if start >= 0 else None
+            piece = word[start:end] if start >= 0 else ""
+            if prefix is None or piece not in lex.entries:
+                continue
+            candidate = (*prefix, piece)
+            if best[end] is None or len(candidate) < len(best[end]):  # type: ignore[arg-type]
+                best[end] = candidate
+    pieces = best[-1]
+    if not pieces or len(pieces) < 2:
+        return None
+    short = sum(1 for p in pieces if len(p) == 2)
+    return pieces if short <= len(pieces) - short else None
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    raw = json.loads(
+        resources.files(__package__).joinpath("tag_glossary.json").read_text(encoding="utf-8")
+    )
+    entries = {
+        code: GlossaryEntry(kind=item["kind"], description=item["description"])
+        for code, item in raw["tags"].items()
+    }
+    geo_names = (e.description.upper() for e in entries.values() if e.kind == "geo")
+    phrases = {
+        phrase: phrase.count(" ") + 1
+        for phrase in [*(code for code in entries if " " in code), *geo_names]
+        if "(" not in phrase
+    }
+    persons = {
+        (surname, given.split()[0]): code
+        for code, entry in entries.items()
+        if entry.kind == "person"
+        for surname, _, given in [(part.strip() for part in code.partition(","))]
+    }
+    lengths = sorted({len(c) for c in entries if c.isalpha() and len(c) <= 6}, reverse=True)
+    return _Lexicon(
+        entries=MappingProxyType(entries),
+        fixes=MappingProxyType({k: tuple(v) for k, v in raw["fixes"].items()}),
+        given_names=frozenset(raw["given_names"]),
+        phrases=MappingProxyType(phrases),
+        persons=MappingProxyType(persons),
+        code_lengths=tuple(lengths),
+    )
