@@ -34,7 +34,9 @@ __all__ = [
     "split_cable",
 ]
 
-_HEADER_LINE = re.compile(r"^\s*(FM|TO|INFO|XMT|BT|ZEX|ZFF|ZNR|ZNY|ZZH|VZCZC|DE |[OPRZ]{1,2} \d{6}Z)")
+_HEADER_LINE = re.compile(
+    r"^\s*(FM|TO|INFO|XMT|BT|ZEX|ZFF|ZNR|ZNY|ZZH|VZCZC|DE |[OPRZ]{1,2} \d{6}Z)"
+)
 _MAX_CLOCK_SKEW_MINUTES = 59
 
 
@@ -93,7 +95,7 @@ def parse_cable(
         precedence=head.precedence,
         transmission_id=head.transmission_id,
         subject=subject.parse_subject(body, clean=True),
-        summary=body_mod.parse_summary(body),
+        summary=" ".join(body_mod.parse_summary(body).split()),  # the breaks are hard wraps
         signed_by=tuple(body_mod.signed_by(body)),
         classified_by=body_mod.parse_classified_by(body, normalize=True),
         decl_date=body_mod.nondisclosure_deadline(body),
