@@ -1,16 +1,34 @@
-"""PLACEHOLDER (crude, to be replaced by its owner): the transmission header."""
+"""The transmission header: transmission id, date-time group, sender and addressees."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from .types import Recipient
 
-_DTG = re.compile(r"^\s*([A-Z](?:\s+[A-Z])?)\s+(\d{2})(\d{2})(\d{2})Z\s+([A-Z]{3})\s+(\d{2,4})", re.M)
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_PRECEDENCE = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
+_TRANSMISSION_ID = re.compile(r"\b(VZCZC[A-Z0-9]+)")
+_DTG = re.compile(
+    r"^[ \t]*(?:(?P<prosign>[A-Z]{1,2}(?:[ \t]+[A-Z])?)[ \t]+)?"
+    r"(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})Z[ \t]+"
+    r"(?P<month>[A-Z]{3})[ \t]+(?P<year>\d{2,4})\b",
+    re.MULTILINE,
+)
+_SENDER = re.compile(r"^[ \t]*FM[ \t]+(.+?)[ \t]*$", re.MULTILINE)
+_MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, 1)}
+_PROSIGNS = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
+
+_BLOCK_START = re.compile(r"^(TO|INFO)\b[ \t]*(.*)$")
+_PAGE_BREAK = re.compile(r"^PAGE[ \t]+\d+[ \t].*\d{6}Z$")
+_PROSIGN_LINE = re.compile(r"^(?:(?:BT|Z[A-Z]{2}\d?|CCCCC|SSSSS|UUUUU|EEEEE)(?:[ \t]+|$))+$")
+_EXCLUSION = re.compile(r"^XMT\b[ \t/]*(.*)$")
+_ROUTE = re.compile(r"^([A-Z0-9]{3,8})/(.*)$")
+_PRECEDENCE_WORDS = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
+_CLASSIFICATION_LINE = re.compile(
+    r"^(?:[A-Z] ){4,}|^(?:UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|E\.O\.|SIPDIS|SUBJECT)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,40 +42,148 @@ class Header:
 
 
 def parse_header(text: str) -> Header:
-    created = precedence = None
-    m = _DTG.search(text)
-    if m:
-        year = int(m.group(6))
-        year = year if year > 100 else (1900 + year if year > 40 else 2000 + year)
-        created = datetime(year, _MONTHS.index(m.group(5)) + 1, int(m.group(2)),
-                           int(m.group(3)), int(m.group(4)), tzinfo=UTC)
-        precedence = _PRECEDENCE.get(m.group(1)[0], "")
-    fm = re.search(r"^FM\s+(.+)$", text, re.M)
+    """Read a transmission header; oddities become warnings, never exceptions."""
+    warnings: list[str] = []
+    tid = _TRANSMISSION_ID.search(text)
+    sender = _SENDER.search(text)
+    precedence, created = _date_time_group(text, warnings)
+    to, info = _address_blocks(text, warnings)
     return Header(
-        precedence=precedence or "",
+        transmission_id=tid.group(1) if tid else "",
+        precedence=precedence,
         created=created,
-        sender=fm.group(1).strip() if fm else "",
-        recipients=tuple(recipients(text)) + tuple(info_recipients(text)),
+        sender=_ROUTE.sub(r"\2", sender.group(1)).strip() if sender else "",
+        recipients=tuple(to) + tuple(info),
+        warnings=tuple(warnings),
     )
 
 
-def _block(text: str, start: str, stop: str | None) -> list[str]:
-    m = re.search(rf"^{start}\s+(.*?)(?=^{stop}\s|\Z)" if stop else rf"^{start}\s+(.*)", text,
-                  re.M | re.S)
-    return [ln.strip() for ln in m.group(1).splitlines() if ln.strip()] if m else []
-
-
-def _recipient(role: str, line: str) -> Recipient:
-    route, _, rest = line.rpartition("/") if "/" in line.split()[0] else ("", "", line)
-    m = re.match(r"(.*?)\s+(FLASH|NIACT IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE)(?:\s+(\d+))?$", rest)
-    if m:
-        return Recipient(role, m.group(1), route or None, m.group(2), m.group(3))
-    return Recipient(role, rest, route or None)
-
-
 def recipients(text: str) -> list[Recipient]:
-    return [_recipient("to", ln) for ln in _block(text, "TO", "INFO")]
+    """The action addressees (TO)."""
+    return _address_blocks(text, [])[0]
 
 
 def info_recipients(text: str) -> list[Recipient]:
-    return [_recipient("info", ln) for ln in _block(text, "INFO", None)]
+    """The information addressees (INFO)."""
+    return _address_blocks(text, [])[1]
+
+
+def _date_time_group(text: str, warnings: list[str]) -> tuple[str, datetime | None]:
+    m = _DTG.search(text)
+    if not m:
+        return "", None
+    prosign = (m.group("prosign") or "").split()
+    precedence = _PROSIGNS.get(prosign[0], "") if prosign and len(prosign[0]) == 1 else ""
+    if prosign and not precedence:
+        warnings.append(
+            f"header: unreadable precedence {m.group('prosign')!r} in the date-time group"
+        )
+    year = int(m.group("year"))
+    if year < 100:
+        year += 1900 if year >= 66 else 2000
+    try:
+        created = datetime(
+            year,
+            _MONTHS[m.group("month")],
+            int(m.group("day")),
+            int(m.group("hour")),
+            int(m.group("minute")),
+            tzinfo=UTC,
+        )
+    except (KeyError, ValueError):
+        warnings.append(f"header: invalid date-time group {m.group(0).strip()!r}")
+        created = None
+    return precedence, created
+
+
+def _address_blocks(text: str, warnings: list[str]) -> tuple[list[Recipient], list[Recipient]]:
+    """The TO and INFO addressees, each line a recipient, XMT lines excluding from a collective."""
+    blocks: dict[str, list[Recipient]] = {"TO": [], "INFO": []}
+    role: str | None = None
+    excluding = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        start = _BLOCK_START.match(line)
+        if start:
+            role, excluding = start.group(1), False
+            line = start.group(2).strip()
+        elif role is None:
+            continue
+        elif not line or _CLASSIFICATION_LINE.match(line) or line != line.upper():
+            role = None
+            continue
+        if not line or _PAGE_BREAK.match(line) or _PROSIGN_LINE.match(line):
+            continue
+        found = blocks[role]
+        exclusion = _EXCLUSION.match(line)
+        if exclusion:
+            excluding = True
+            line = exclusion.group(1).strip()
+            if not line:
+                continue
+        if excluding:
+            if found:
+                last = found[-1]
+                found[-1] = replace(last, excluded=(*last.excluded, line))
+            continue
+        if raw[:1] in " \t" and found and not found[-1].precedence and not found[-1].serial:
+            found[-1] = _recipient(role, f"{_joined(found[-1])} {line}", warnings)
+            continue
+        found.append(_recipient(role, line, warnings))
+    return blocks["TO"], blocks["INFO"]
+
+
+def _recipient(block: str, line: str, warnings: list[str]) -> Recipient:
+    route = None
+    routed = _ROUTE.match(line)
+    if routed:
+        route, line = routed.group(1), routed.group(2).strip()
+    name, precedence, serial = _tail(line.split())
+    if serial and not precedence:
+        name, garbled = _garbled_precedence(name)
+        if garbled:
+            warnings.append(f"header: garbled precedence {garbled!r} for {name}")
+    return Recipient(
+        role="to" if block == "TO" else "info",
+        name=name,
+        route=route,
+        precedence=precedence,
+        serial=serial,
+    )
+
+
+def _tail(words: list[str]) -> tuple[str, str | None, str | None]:
+    """Split "AMEMBASSY ATHENS PRIORITY 0121" into name, precedence and serial."""
+    serial = precedence = None
+    if len(words) > 1 and len(words[-1]) == 4 and words[-1].isdigit():
+        serial = words.pop()
+    if len(words) > 1 and words[-1] in _PRECEDENCE_WORDS:
+        precedence = words.pop()
+        if precedence == "IMMEDIATE" and len(words) > 1 and words[-1] == "NIACT":
+            words.pop()
+            precedence = "NIACT IMMEDIATE"
+    return " ".join(words), precedence, serial
+
+
+def _garbled_precedence(name: str) -> tuple[str, str | None]:
+    """Split off a last word standing where the precedence belongs: a month, a mangled PRIORITY."""
+    head, _, last = name.rpartition(" ")
+    if not head:
+        return name, None
+    if last in _MONTHS or any(_near(last, word) for word in _PRECEDENCE_WORDS):
+        return head, last
+    return name, None
+
+
+def _near(word: str, target: str) -> bool:
+    """A precedence word with one letter dropped, doubled or changed."""
+    if len(word) < 4 or abs(len(word) - len(target)) > 1:
+        return False
+    shorter, longer = sorted((word, target), key=len)
+    if len(shorter) == len(longer):
+        return sum(a != b for a, b in zip(shorter, longer, strict=True)) == 1
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _joined(recipient: Recipient) -> str:
+    return f"{recipient.route}/{recipient.name}" if recipient.route else recipient.name

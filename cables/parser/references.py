@@ -1,15 +1,348 @@
-"""PLACEHOLDER (crude, to be replaced by its owner): REF lines."""
+"""REF lines: the cables (and e-mails, telcons, reports) a cable cites.
+
+The REF block runs from "REF:" (REFS, REFTEL, REFERENCE …) to the first thing that is clearly no
+longer part of it: the "Classified By" line, the first paragraph, a summary, the repeated
+classification line. Its items are split on their bullets (A. / A) / (A) / [A] / A: / a bare A)
+and on semicolons; each item either names cables ("06 TBILISI 2601", "STATE 12345 AND 12346",
+"870 ULAANBAATAR", "QUITO 4525-91") or is kept as a non-cable reference of a known kind.
+"""
+
+from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from .canonical import canonical_id, canonical_station
 from .types import Reference
 
+_REF_START = re.compile(
+    r"(?:(?P<lead>(?<![A-Za-z])[A-Za-z][.)])\s+)?"
+    r"(?:(?<![A-Za-z])(?:REF(?:TELS?|S)?(?:\(S\))?(?![A-Za-z])\s*[:.]?|REFERENCES?\s*:)"
+    r"|(?<=[A-Z])REFS?:)",
+    re.IGNORECASE,
+)
+_BODY_START = re.compile(r"(?m)^\s*¶?\s*1\s*\.(?!\d)|(?<![\w.])¶?1\.\s?\(")
+_BLOCK_END = re.compile(
+    r"CLASS\w*\s+BY|\bSUMMARY\b|(?<![\w./])¶?1\s?\.(?!\d)|SENSITIVE\s+BUT|THIS\s+MESSAGE"
+    r"|\bSIPDIS\b|E\.\s?O\.\s?12958|\bTAGS\b|\bSUBJECT\s*:|\b(?:[A-Z] ){4,}[A-Z]\b",
+    re.IGNORECASE,
+)
+_MAX_BLOCK = 3000
+_MAX_HEAD = 4000  # REF lines sit above the first paragraph; later "reftel"s are running text
+_PAGE_HEADER = re.compile(r"\bPAGE\s+\d+\s+[A-Z][A-Z .'-]*?\s+\d+\s+(?:\d+\s+OF\s+\d+\s+)?\d{6}Z")
+_PAGE_MARKER = re.compile(r"\b[A-Z][A-Z .'-]*?\s+0{3,}\d+\s+\d{3}\.\d\s+OF\s+\d{3}\b")
+_INNER_REF = re.compile(r"(?<![A-Za-z])REF(?:TELS?|ERENCES?|S)?(?![A-Za-z])\s*[:.]?", re.I)
+_NOISE = re.compile(r"¶|\\n|\\")
+_WHITESPACE = re.compile(r"\s+")
+_BULLET = re.compile(
+    r"(?:(?<=^)|(?<=[\s;,\-]))"
+    r"(?:\((?P<paren>[A-Za-z]|\d)\)|\[(?P<square>[A-Za-z])\]|(?P<close>[A-Za-z])\.?\)"
+    r"|(?P<dot>[A-Za-z])\.(?![A-Za-z]\.)|(?P<colon>[A-Za-z]):|(?P<dash>[A-Za-z])\s+-(?=\s)"
+    r"|(?P<bare>[A-Z])(?=\s+[A-Z0-9']))"
+)
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("EMAIL", re.compile(r"E-?MAILS?\b", re.I)),
+    ("TEL", re.compile(r"\bTELE?CONS?\b|\bTELEPHONE\b|\bPHONE\s?CALL", re.I)),
+    ("FAX", re.compile(r"\bFAX", re.I)),
+    ("MEMO", re.compile(r"\bMEMCONS?\b|\bMEMO(?:RANDUM)?S?\b", re.I)),
+    ("MEETING", re.compile(r"\bMEETINGS?\b|\bMTG\b", re.I)),
+    ("BOOK", re.compile(r"\bFA[MH]\b", re.I)),
+    ("WEB", re.compile(r"HTTPS?://|\bWWW\.", re.I)),
+    ("REPORT", re.compile(r"\bREPORTS?\b|\bTD-|\bIIRS?\b|\bINCSR\b|\bOSC\b", re.I)),
+)
+# A report cites itself by country and year ("INCSR BRAZIL 2008"), which looks like a cable.
+_NOT_CABLES = frozenset({"REPORT", "BOOK", "WEB"})
 
-def parse_references(content: str, year: int | None, reference_id: str | None = None) -> list[Reference]:
-    m = re.search(r"^REFS?:\s*(.+)$", content, re.M)
-    if not m or year is None:
+_PAREN = re.compile(r"\(([^()]*)\)")
+_ZERO_IN_WORD = re.compile(r"\b(?=[A-Z0]*[A-Z][A-Z0]*[A-Z])[A-Z0]*0[A-Z0]*\b")
+_O_IN_NUMBER = re.compile(r"\b(?=[O\d]*\d)[O\d]*O[O\d]*\b")
+_WORD_HYPHEN = re.compile(r"(?<=[A-Z])-(?=[A-Z])")
+_GLUED = re.compile(r"(?<=\d)(?=[A-Z])|(?<=[A-Z])(?=\d)")
+_TOKEN = re.compile(r"<(?P<pyear>\d{2}|\d{4})>|(?P<num>\d+)|(?P<word>[A-Z]+)|(?P<sep>[,;&/:\-#])")
+_FILLERS = frozenset({"CABLE", "CABLES", "TEL", "TELS", "TELEGRAM", "NO", "NOS", "NUMBER"})
+_BARE_FILLERS = frozenset({"AND", "PREVIOUS", "PREVIOUSLY", "NOTAL", "ALSO"})
+_MAX_STATION_WORDS = 4
+_MAX_SERIAL_DIGITS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "num", "word", "sep" or "pyear" (a year in parentheses)
+    text: str
+
+
+def parse_references(
+    content: str, year: int | None, reference_id: str | None = None
+) -> list[Reference]:
+    """The references on the cable's REF line(s), in order, duplicates kept.
+
+    `year` is the citing cable's year (for "LIMA 3638"); `reference_id` its own id, dropped
+    when the REF line repeats it.
+    """
+    block = _ref_block(content)
+    if not block:
         return []
-    out = []
-    for st, serial in re.findall(r"\b([A-Z]{3,})\s+0*(\d+)\b", m.group(1)):
-        out.append(Reference(f"{st} {serial}", f"{year % 100:02d}{st}{int(serial)}"))
-    return out
+    own = canonical_id(reference_id) if reference_id else None
+    context = _Context(year=year, station=_own_station(own))
+    found: list[Reference] = []
+    for bullet, segment in _segments(block):
+        for item in segment.split(";"):
+            found.extend(_item_references(item.strip(), bullet, context))
+    return [ref for ref in found if not own or ref.refid != own]
+
+
+@dataclass(slots=True)
+class _Context:
+    year: int | None
+    station: str | None  # the last station named, for a bare "2962 AND PREVIOUS"
+
+
+def _own_station(refid: str | None) -> str | None:
+    m = re.match(r"\d\d(\D+)\d+$", refid or "")
+    return m.group(1) if m else None
+
+
+def _ref_block(content: str) -> str:
+    body = _BODY_START.search(content, 0, _MAX_HEAD)
+    limit = body.start() if body else min(len(content), _MAX_HEAD)
+    start = _REF_START.search(content, 0, limit)
+    if not start:
+        return ""
+    rest = _NOISE.sub(" ", content[start.end() : start.end() + _MAX_BLOCK])
+    end = _BLOCK_END.search(rest)
+    if end:
+        rest = rest[: end.start()]
+    if " OF " in rest or "PAGE" in rest:
+        rest = _PAGE_MARKER.sub(" ", _PAGE_HEADER.sub(" ", rest))
+    lead = start.group("lead") or ""
+    text = _INNER_REF.sub(" ", f"{lead} {rest}")
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _segments(block: str) -> list[tuple[str | None, str]]:
+    """Split the block on its bullets; a bullet counts only if it continues the sequence."""
+    segments: list[tuple[str | None, str]] = []
+    current: str | None = None
+    start = 0
+    for m in _BULLET.finditer(block):
+        label = next(v for v in m.groups() if v is not None).upper()
+        if m.group("bare") and not _bare_bullet_allowed(block, m.start()):
+            continue
+        if label == current:
+            if block[start : m.start()].strip():
+                segments.append((current, block[start : m.start()]))
+            start = m.end()
+            continue
+        if label not in _next_labels(current):
+            continue
+        segments.append((current, block[start : m.start()]))
+        current, start = label, m.end()
+    segments.append((current, block[start:]))
+    return [(bullet, text.strip(" -,")) for bullet, text in segments if text.strip(" -,")]
+
+
+def _next_labels(current: str | None) -> tuple[str, ...]:
+    if current is None:
+        return ("A", "1")
+    if current.isdigit():
+        return (str(int(current) + 1),)
+    return (chr(ord(current) + 1),)
+
+
+def _bare_bullet_allowed(block: str, position: int) -> bool:
+    """A bare letter is a bullet only at the start or after a number or a separator."""
+    before = block[:position].rstrip()
+    return not before or before[-1].isdigit() or before[-1] in ",;)"
+
+
+def _item_references(item: str, bullet: str | None, context: _Context) -> list[Reference]:
+    if not item:
+        return []
+    kind = _kind(item)
+    if kind not in _NOT_CABLES:
+        cables = _cables(item, context)
+        if cables:
+            return [Reference(value=refid, refid=refid, bullet=bullet) for refid in cables]
+    if kind:
+        return [Reference(value=item, refid=None, kind=kind, bullet=bullet)]
+    return []
+
+
+def _kind(item: str) -> str | None:
+    return next((kind for kind, pattern in _KINDS if pattern.search(item)), None)
+
+
+def _cables(item: str, context: _Context) -> list[str]:
+    tokens = _tokens(item)
+    found = _scan(tokens, context)
+    if not found and context.station and _is_bare_serial_list(tokens):
+        found = [
+            refid
+            for t in tokens
+            if t.kind == "num" and (refid := _refid(None, context.station, t.text, context))
+        ]
+    return found
+
+
+def _tokens(item: str) -> list[_Token]:
+    text = _WORD_HYPHEN.sub(" ", item.upper().replace("'", "").replace(".", " "))
+    text = _PAREN.sub(_paren_replacement, text)
+    text = _ZERO_IN_WORD.sub(lambda m: m.group(0).replace("0", "O"), text)
+    text = _O_IN_NUMBER.sub(lambda m: m.group(0).replace("O", "0"), text)
+    text = _GLUED.sub(" ", text)
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "sep"
+        value = m.group(kind)
+        if kind == "word" and value == "AND":
+            kind = "sep"
+        tokens.append(_Token(kind, value))
+    return tokens
+
+
+def _paren_replacement(m: re.Match[str]) -> str:
+    inner = m.group(1).strip()
+    if re.fullmatch(r"\d{2}|(?:19|20)\d{2}", inner):
+        return f" <{inner}> "
+    return " ; " if len(inner) > 3 else " "
+
+
+def _is_bare_serial_list(tokens: list[_Token]) -> bool:
+    """Serials alone ("2962 AND PREVIOUS"), not report numbers like "314/07696-07"."""
+    return any(t.kind == "num" for t in tokens) and all(
+        (t.kind == "num" and len(t.text) <= _MAX_SERIAL_DIGITS)
+        or t.text in (",", "&", "AND")
+        or t.text in _BARE_FILLERS
+        for t in tokens
+    )
+
+
+def _scan(tokens: list[_Token], context: _Context) -> list[str]:
+    found: list[str] = []
+    i = 0
+    consumed = 0  # tokens before this index belong to cables already read
+    n = len(tokens)
+    while i < n:
+        if tokens[i].kind != "word":
+            i += 1
+            continue
+        span = _station_at(tokens, i)
+        if span is None:
+            i += 1
+            continue
+        station, j = span
+        year = _year_before(tokens, i) if i > consumed else None
+        refids, j = _serials_after(tokens, j, station, year, context)
+        if not refids:
+            refids = _serial_before(tokens, i, station, context)
+        if refids:
+            found.extend(refids)
+            context.station = station
+            i = consumed = j
+        else:
+            i += 1
+    return found
+
+
+def _station_at(tokens: list[_Token], i: int) -> tuple[str, int] | None:
+    """The longest run of words from `i` naming a station, and the index after it."""
+    end = i
+    while end < len(tokens) and end - i < _MAX_STATION_WORDS and tokens[end].kind == "word":
+        end += 1
+    for stop in range(end, i, -1):
+        name = "".join(t.text for t in tokens[i:stop])
+        # a lone letter joins a name only when spelt out ("PORT A"), never by a guess ("SECDEF R")
+        guess = len(tokens[stop - 1].text) > 1
+        station = canonical_station(name, guess=False)
+        if station is None and guess:
+            station = canonical_station(name)
+        if station:
+            return station, stop
+    return None
+
+
+def _year_before(tokens: list[_Token], i: int) -> str | None:
+    k = i - 1
+    if k >= 0 and tokens[k].text == "-":
+        k -= 1
+    if k >= 0 and tokens[k].kind in ("num", "pyear"):
+        return _as_year(tokens[k].text)
+    return None
+
+
+def _as_year(text: str) -> str | None:
+    if len(text) == 2 or (len(text) == 3 and text[0] == "0"):
+        return text[-2:]
+    if len(text) == 4 and text[:2] in ("19", "20"):
+        return text[2:]
+    return None
+
+
+def _serials_after(
+    tokens: list[_Token], j: int, station: str, year: str | None, context: _Context
+) -> tuple[list[str], int]:
+    n = len(tokens)
+    while j < n and (tokens[j].text in (",", ":", "-", "#") or tokens[j].text in _FILLERS):
+        j += 1
+    if j < n and tokens[j].kind == "pyear":
+        year = _as_year(tokens[j].text)
+        j += 1
+    refids: list[str] = []
+    while j < n and tokens[j].kind == "num" and len(tokens[j].text) <= _MAX_SERIAL_DIGITS:
+        serial = tokens[j].text
+        j += 1
+        after, j = _year_after(tokens, j)
+        refid = _refid(after or year, station, serial, context)
+        if refid:
+            refids.append(refid)
+        if not _continues(tokens, j):
+            break
+        j += 1
+    return refids, j
+
+
+def _year_after(tokens: list[_Token], j: int) -> tuple[str | None, int]:
+    """A year written after the serial: "4525-91", "00789/08", "701 (08)", "07718 99"."""
+    n = len(tokens)
+    if j < n and tokens[j].kind == "pyear":
+        return _as_year(tokens[j].text), j + 1
+    if j + 1 < n and tokens[j].text in ("-", "/") and _is_two_digits(tokens[j + 1]):
+        return tokens[j + 1].text, j + 2
+    if j < n and _is_two_digits(tokens[j]):
+        following = tokens[j + 1] if j + 1 < n else None
+        if following is None or following.kind == "sep":
+            return tokens[j].text, j + 1
+    return None, j
+
+
+def _is_two_digits(token: _Token) -> bool:
+    return token.kind == "num" and len(token.text) == 2
+
+
+def _continues(tokens: list[_Token], j: int) -> bool:
+    """Another serial of the same station follows: "2799 AND 2764", "936/935", "188314, 259032"."""
+    n = len(tokens)
+    if j + 1 >= n or tokens[j].text not in (",", "/", "&", "AND") or tokens[j + 1].kind != "num":
+        return False
+    # "…, 03 VAT 4859": a number before a station is the year of the next cable
+    return not (j + 2 < n and tokens[j + 2].kind == "word" and _station_at(tokens, j + 2))
+
+
+def _serial_before(tokens: list[_Token], i: int, station: str, context: _Context) -> list[str]:
+    """ "870 ULAANBAATAR": a serial before the station, when nothing follows it."""
+    if i == 0 or tokens[i - 1].kind != "num" or len(tokens[i - 1].text) < 3:
+        return []
+    if _as_year(tokens[i - 1].text) and len(tokens[i - 1].text) != 3:
+        return []
+    refid = _refid(None, station, tokens[i - 1].text, context)
+    return [refid] if refid else []
+
+
+def _refid(year: str | None, station: str, serial: str, context: _Context) -> str | None:
+    if year is None:
+        if context.year is None:
+            return None
+        year = f"{context.year % 100:02d}"
+    if not serial.strip("0"):
+        return None
+    return canonical_id(f"{year}{station}{int(serial)}")

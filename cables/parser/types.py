@@ -38,7 +38,7 @@ class ClassifiedBy:
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    value: str  # what the cable wrote: "LIMA 3638"
+    value: str  # canonical id for cables ("07LIMA3638"); the text as written otherwise
     refid: str | None  # canonical id when it names a cable: "07LIMA3638"
     kind: str = "CABLE"  # CABLE, EMAIL, MEMCON, … (Cablemap's kinds)
     bullet: str | None = None  # "A"
