@@ -23,6 +23,15 @@ MINIMUMS = {
     "info_recipients": 8,
     "canonical_id": 262,
     "references": 157,
+    "tags": 81,
+    "subject": 58,
+    "subject_titlefy": 35,
+    "tag_kind": 10,
+    "classified_by": 202,
+    "signed_by": 38,
+    "summary": 23,
+    "clean_content": 13,
+    "nondisclosure_deadline": 12,
 }
 SAMPLE = DATA / "conformance_sample.json"
 
