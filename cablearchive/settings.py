@@ -113,10 +113,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if not (DEBUG or TESTING)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Without collectstatic (development, tests) whitenoise serves straight from the finders.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Uploaded archives land here, outside STATIC_ROOT and never served.
 UPLOAD_ROOT = Path(os.environ.get("CABLEARCHIVE_UPLOAD_ROOT", BASE_DIR / "var" / "uploads"))
