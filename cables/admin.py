@@ -1,0 +1,304 @@
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from . import admin_views, search
+from .importing import RetryError, retry_rejected
+from .models import (
+    Cable,
+    CableTag,
+    CableVersion,
+    ImportJob,
+    Origin,
+    Recipient,
+    Reference,
+    RejectedRecord,
+    Tag,
+)
+
+TAG_FILTER_SIZE = 40
+
+
+class YearFilter(admin.SimpleListFilter):
+    title = "year"
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = Cable.objects.dates("created", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(created__year=int(value)) if value and value.isdigit() else queryset
+
+
+class TagFilter(admin.SimpleListFilter):
+    """The most used TAGs as links; any other code works through ?tag= in the URL."""
+
+    title = "TAG"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        top = (
+            Tag.objects.annotate(used=Count("cabletag"))
+            .filter(used__gt=0)
+            .order_by("-used", "code")
+            .values_list("code", flat=True)[:TAG_FILTER_SIZE]
+        )
+        return [(code, code) for code in top]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(tags__code=value) if value else queryset
+
+
+class RecipientInline(admin.TabularInline):
+    model = Recipient
+    extra = 0
+    fields = ["position", "role", "route", "name", "precedence", "serial", "excluded"]
+
+
+class ReferenceInline(admin.TabularInline):
+    model = Reference
+    fk_name = "citing"
+    extra = 0
+    fields = ["position", "target_refid", "cited"]
+    # A select of every cable would load the whole archive into one form field.
+    raw_id_fields = ["cited"]
+
+
+class CableTagInline(admin.TabularInline):
+    model = CableTag
+    extra = 0
+    fields = ["position", "tag"]
+    autocomplete_fields = ["tag"]
+    verbose_name = "TAG"
+    verbose_name_plural = "TAGs"
+
+
+class CableVersionInline(admin.TabularInline):
+    model = CableVersion
+    extra = 0
+    fields = ["imported_at", "replaced_at", "source", "source_format", "content_hash"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Cable)
+class CableAdmin(admin.ModelAdmin):
+    list_display = ["refid", "created", "origin", "classification", "short_subject"]
+    list_select_related = ["origin"]
+    list_filter = ["origin", "classification", YearFilter, TagFilter, "precedence"]
+    search_fields = ["refid", "subject"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = [CableTagInline, RecipientInline, ReferenceInline, CableVersionInline]
+    readonly_fields = [
+        "raw",
+        "content_hash",
+        "source",
+        "source_format",
+        "source_position",
+        "warnings",
+        "imported_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["refid", "dump_id", "created", "origin", "classification"]}),
+        (
+            "Fields",
+            {
+                "fields": [
+                    "precedence",
+                    "transmission_id",
+                    "subject",
+                    "summary",
+                    "signed_by",
+                    ("classified_by", "classified_by_title", "classification_reasons"),
+                    ("decl_date", "decl_text"),
+                    "caveats",
+                ]
+            },
+        ),
+        ("Text", {"fields": ["header", "body"], "classes": ["collapse"]}),
+        ("Provenance", {"fields": readonly_fields}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cable]:
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return queryset.defer("header", "body", "raw", "search_vector", "warnings", "summary")
+        return queryset
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # Subject, TAGs and origin feed the full-text index; an edit must reach it too.
+        search.index_cables([form.instance.pk])
+
+    @admin.display(description="subject", ordering="subject")
+    def short_subject(self, cable: Cable) -> str:
+        return Truncator(cable.subject).chars(90)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(admin_views.import_cables)
+        return [path("import/", view, name="cables_cable_import"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_import": request.user.has_perm(admin_views.IMPORT_PERMISSION),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["code", "kind", "description", "cable_count"]
+    list_editable = ["kind", "description"]
+    list_filter = ["kind"]
+    search_fields = ["code", "description"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
+        return super().get_queryset(request).annotate(cable_count=Count("cabletag"))
+
+    @admin.display(description="cables", ordering="cable_count")
+    def cable_count(self, tag: Tag) -> int:
+        return tag.cable_count
+
+
+@admin.register(Origin)
+class OriginAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "cable_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Origin]:
+        return super().get_queryset(request).annotate(cable_count=Count("cables"))
+
+    @admin.display(description="cables", ordering="cable_count")
+    def cable_count(self, origin: Origin) -> int:
+        return origin.cable_count
+
+
+@admin.register(RejectedRecord)
+class RejectedRecordAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "source", "position", "line", "short_error", "status", "job"]
+    list_select_related = ["job"]
+    list_filter = ["status", "source_format", "job"]
+    search_fields = ["source", "error"]
+    fields = [
+        "source",
+        "source_format",
+        "position",
+        "line",
+        "error",
+        "raw",
+        "status",
+        "cable",
+        "job",
+        "created_at",
+        "retried_at",
+    ]
+    readonly_fields = [
+        "source",
+        "source_format",
+        "position",
+        "line",
+        "error",
+        "status",
+        "cable",
+        "job",
+        "created_at",
+        "retried_at",
+    ]
+    actions = ["retry"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RejectedRecord]:
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            return queryset.defer("raw")
+        return queryset
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, record: RejectedRecord) -> str:
+        return Truncator(record.error).chars(120)
+
+    @admin.action(description="Retry the selected records", permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[RejectedRecord]) -> None:
+        imported = 0
+        for record in queryset.filter(status=RejectedRecord.Status.PENDING):
+            if self._retry_one(request, record):
+                imported += 1
+        if imported:
+            messages.success(request, f"{imported} record(s) imported.")
+
+    def response_change(self, request: HttpRequest, obj: RejectedRecord) -> HttpResponse:
+        if "_retry" in request.POST:
+            self._retry_one(request, obj)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def _retry_one(self, request: HttpRequest, record: RejectedRecord) -> bool:
+        try:
+            cable = retry_rejected(record)
+        except RetryError as exc:
+            messages.error(request, f"{record}: still rejected: {exc}")
+            return False
+        messages.success(request, format_html("{}: imported as {}", record, cable.refid))
+        return True
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "status",
+        "dry_run",
+        "created_by",
+        "created_at",
+        "done",
+        "total",
+        "new",
+        "updated",
+        "unchanged",
+        "rejected",
+    ]
+    list_select_related = ["created_by"]
+    list_filter = ["status", "dry_run"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect("admin:cables_importjob_progress", object_id)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/progress/",
+                wrap(admin_views.job_progress),
+                name="cables_importjob_progress",
+            ),
+            path(
+                "<int:pk>/progress.json",
+                wrap(admin_views.job_progress_json),
+                name="cables_importjob_progress_json",
+            ),
+            path("<int:pk>/retry/", wrap(admin_views.job_retry), name="cables_importjob_retry"),
+            *super().get_urls(),
+        ]

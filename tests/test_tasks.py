@@ -1,0 +1,160 @@
+"""The background import job: counts, preview, failure and retry, cleanup, the database queue."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from cables import tasks
+from cables.models import Cable, ImportJob, RejectedRecord
+from cables.tasks import enqueue_import, retry_job, run_import_job
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+LIMA_RAW = DATA / "import_07LIMA3673.txt"
+TINY_CSV = DATA / "cables_tiny.csv"
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def upload_root(settings, tmp_path) -> Path:
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+    settings.TASKS = IMMEDIATE
+    return settings.UPLOAD_ROOT
+
+
+def job_for(upload_root: Path, *sources: Path, dry_run: bool = False) -> ImportJob:
+    folder = upload_root / "20250101-000000-test"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for source in sources:
+        kept = folder / source.name
+        shutil.copy(source, kept)
+        files.append({"name": source.name, "path": str(kept), "kind": "text", "size": 1})
+    return ImportJob.objects.create(files=files, dry_run=dry_run)
+
+
+@pytest.mark.django_db
+def test_a_job_imports_its_files_and_records_the_summary(upload_root):
+    job = job_for(upload_root, TINY_CSV, LIMA_RAW)
+    run_import_job.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert (job.total, job.done, job.new) == (13, 13, 13)
+    assert "07LIMA3673" in job.new_refids
+    assert job.started_at <= job.finished_at
+
+
+@pytest.mark.django_db
+def test_a_second_run_of_the_same_file_finds_every_cable_unchanged(upload_root):
+    run_import_job.call(job_for(upload_root, LIMA_RAW).pk)
+    again = job_for(upload_root, LIMA_RAW)
+    run_import_job.call(again.pk)
+    again.refresh_from_db()
+    assert (again.new, again.unchanged) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_rejected_records_are_linked_to_their_job(upload_root, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    job = job_for(upload_root, LIMA_RAW, empty)
+    run_import_job.call(job.pk)
+    job.refresh_from_db()
+    assert job.rejected == 1
+    assert RejectedRecord.objects.get().job == job
+
+
+@pytest.mark.django_db
+def test_a_parse_only_job_keeps_a_preview_and_writes_nothing(upload_root):
+    job = job_for(upload_root, TINY_CSV, dry_run=True)
+    run_import_job.call(job.pk)
+    job.refresh_from_db()
+    assert not Cable.objects.exists()
+    assert job.preview[0]["refid"] == "66BUENOSAIRES2481"
+    assert job.preview[0]["origin"] == "Embassy Buenos Aires"
+    assert job.new == 12
+
+
+@pytest.mark.django_db
+def test_the_preview_keeps_only_the_first_cables(upload_root, monkeypatch):
+    monkeypatch.setattr(tasks, "PREVIEW_LIMIT", 3)
+    job = job_for(upload_root, TINY_CSV, dry_run=True)
+    run_import_job.call(job.pk)
+    job.refresh_from_db()
+    assert [item["refid"] for item in job.preview] == [
+        "66BUENOSAIRES2481",
+        "72TEHRAN1164",
+        "72TEHRAN1381",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_finished_job_deletes_its_upload(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    run_import_job.call(job.pk)
+    assert list(upload_root.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_job_records_why_and_keeps_its_file(upload_root, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tasks, "import_paths", broken)
+    job = job_for(upload_root, LIMA_RAW)
+    with pytest.raises(OSError):
+        run_import_job.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert job.error == "OSError: disk full"
+    assert Path(job.files[0]["path"]).exists()
+
+
+@pytest.mark.django_db
+def test_a_job_whose_file_is_gone_fails_saying_so(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    Path(job.files[0]["path"]).unlink()
+    with pytest.raises(FileNotFoundError):
+        run_import_job.call(job.pk)
+    job.refresh_from_db()
+    assert "the uploaded file is gone" in job.error
+
+
+@pytest.mark.django_db
+def test_retrying_a_failed_job_replaces_its_earlier_rejections(upload_root, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    job = job_for(upload_root, LIMA_RAW, empty)
+    RejectedRecord.objects.create(source="old", error="from the failed run", job=job)
+    job.status = ImportJob.Status.FAILED
+    job.save()
+    retry_job(job)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert list(job.rejections.values_list("error", flat=True)) != ["from the failed run"]
+    assert job.rejections.count() == 1
+
+
+@pytest.mark.django_db
+def test_enqueueing_with_the_immediate_backend_runs_the_job_at_once(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    enqueue_import(job)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert job.task_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_queue_holds_the_job_until_the_worker_runs_it(settings, upload_root):
+    settings.TASKS = DATABASE
+    job = job_for(upload_root, LIMA_RAW)
+    enqueue_import(job)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert Cable.objects.filter(refid="07LIMA3673").exists()
