@@ -85,6 +85,7 @@ _SCOOP_ID = re.compile(r"id: (\d+)")
 _SCOOP_SNIFF = re.compile(r"^id: \d+.*\n(?:.*\n){0,8}?refid: \S", re.M)
 _SCOOP_ENDS = re.compile(r"=+\s*CABLE ENDS\s*=+")
 _SCOOP_HEADER_ENDS = re.compile(r"-+ header ends -+")
+_SCOOP_FOOTER = re.compile(r"©\s*Scoop Media|^View as:")
 _CABLE_TEXT = re.compile(
     r"^\s*(?:VZCZC|FM |TO |INFO |SUBJECT:|SUBJ:|TAGS:?|E\.\s?O\.|UNCLAS|C O N F I D E N T I A L"
     r"|S E C R E T|CONFIDENTIAL|SECRET|UNCLASSIFIED|[OPRZ]{1,2} \d{6}Z)",
@@ -427,6 +428,7 @@ class _Page:
     size: int = 0
     block: int | None = None  # index of the `id:` line that opens the metadata block
     not_utf8: int | None = None  # first line needing cp1252
+    end: int | None = None  # index just past the CABLE ENDS line; the page footer follows
 
     def add(self, number: int, text: str, fallback: bool) -> None:
         if self.lines is None:
@@ -443,6 +445,7 @@ class _Page:
 
 def _scoop_records(source: str, stream: BinaryIO, limits: Limits) -> Iterator[Record]:
     page = _Page()
+    ended: _Page | None = None  # a page past CABLE ENDS, still taking its footer lines
     pages = 0
     skipping = False
     for number, text, fallback in _text_lines(stream, limits):
@@ -450,6 +453,15 @@ def _scoop_records(source: str, stream: BinaryIO, limits: Limits) -> Iterator[Re
         if skipping:
             skipping = not _SCOOP_ENDS.fullmatch(line)
             continue
+        if ended is not None:
+            if not line.strip() or _SCOOP_FOOTER.search(line):
+                ended.add(number, text, fallback)
+                if _SCOOP_FOOTER.search(line):
+                    yield _scoop_page(source, ended, pages)
+                    ended = None
+                continue
+            yield _scoop_page(source, ended, pages)
+            ended = None
         if page.block is not None and _SCOOP_ID.match(line):
             pages += 1
             yield _truncated_page(source, page, pages)
@@ -464,8 +476,10 @@ def _scoop_records(source: str, stream: BinaryIO, limits: Limits) -> Iterator[Re
             page, skipping = _Page(), not _SCOOP_ENDS.fullmatch(line)
         elif _SCOOP_ENDS.fullmatch(line):
             pages += 1
-            yield _scoop_page(source, page, pages)
-            page = _Page()
+            page.end = len(page.lines or ())
+            ended, page = page, _Page()
+    if ended is not None:
+        yield _scoop_page(source, ended, pages)
     if page.block is not None:
         yield _truncated_page(source, page, pages + 1)
 
@@ -481,7 +495,7 @@ def _scoop_page(source: str, page: _Page, number: int) -> Record:
     if page.block is None:
         error = "Scoop page without a metadata block (id:, refid:, …)"
         return _bad(source, position, page.start, "scoop", error, page.text)
-    block = [line.rstrip("\r\n") for line in lines[page.block : -1]]
+    block = [line.rstrip("\r\n") for line in lines[page.block : (page.end or len(lines)) - 1]]
     fields: dict[str, str] = {}
     header_at = ends_at = None
     for index, line in enumerate(block):
