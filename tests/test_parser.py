@@ -113,3 +113,13 @@ def test_a_header_without_text_is_a_truncated_cable():
 def test_a_cable_without_any_way_to_name_it_is_refused():
     with pytest.raises(ParseError, match="no reference id"):
         parse_cable("", "Some notes that are not a cable at all.\n")
+
+
+def test_a_redacted_post_on_the_classification_line_derives_no_reference_id():
+    body = "S E C R E T XXXXXXXXXXXX 000004\n\nSIPDIS\n\nSUBJECT: SOMETHING\n\n1. (S) Text.\n"
+    header = "R 070700Z JAN 10\nFM AMCONSUL SHENYANG\nTO SECSTATE WASHDC\n"
+    with pytest.raises(ParseError, match="no reference id"):
+        parse_cable(header, body)
+    named = parse_cable(header, body, Metadata(refid="10SHENYANG4"))
+    assert named.refid == "10SHENYANG4"
+    assert not any(w.startswith("reference id") for w in named.warnings)

@@ -38,6 +38,7 @@ _HEADER_LINE = re.compile(
     r"^\s*(FM|TO|INFO|XMT|BT|ZEX|ZFF|ZNR|ZNY|ZZH|VZCZC|DE |[OPRZ]{1,2} \d{6}Z)"
 )
 _MAX_CLOCK_SKEW_MINUTES = 59
+_REDACTED = re.compile(r"X{3,}")
 
 
 def split_cable(text: str) -> tuple[str, str]:
@@ -128,7 +129,8 @@ def _refid(
     notes: list[str],
 ) -> str:
     derived = None
-    if cls_line and cls_line.serial and created:
+    redacted = bool(cls_line and _REDACTED.fullmatch(cls_line.station))
+    if cls_line and cls_line.serial and created and not redacted:
         derived = canonical.canonical_id(
             canonical.make_refid(created.year, cls_line.station, cls_line.serial)
         )
