@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -55,27 +56,40 @@ class Tag(models.Model):
         return self.code
 
     def get_absolute_url(self) -> str:
-        return f"{reverse('cables:cable_list')}?tag={self.code}"
+        return f"{reverse('cables:cable_list')}?{urlencode({'tag': self.code})}"
 
 
 class CableQuerySet(models.QuerySet):
     def for_list(self):
-        return self.select_related("origin").prefetch_related("tags").defer(
-            "header", "body", "raw", "search_vector", "warnings"
+        return (
+            self.select_related("origin")
+            .prefetch_related("tags")
+            .defer("header", "body", "raw", "search_vector", "warnings")
         )
 
     def for_detail(self):
-        return self.select_related("origin").prefetch_related(
-            "tags",
-            "recipients",
-            models.Prefetch("references", queryset=Reference.objects.select_related("cited")),
-            models.Prefetch(
-                "cited_by",
-                queryset=Reference.objects.select_related("citing__origin").order_by(
-                    "citing__created"
+        # Cited and citing cables show only their id, date and post: leave their text unread.
+        heavy = ("header", "body", "raw", "search_vector", "warnings")
+        return (
+            self.select_related("origin")
+            .defer("search_vector")
+            .prefetch_related(
+                "tags",
+                "recipients",
+                models.Prefetch(
+                    "references",
+                    queryset=Reference.objects.select_related("cited").defer(
+                        *(f"cited__{name}" for name in heavy)
+                    ),
                 ),
-            ),
-            models.Prefetch("versions", queryset=CableVersion.objects.order_by("-replaced_at")),
+                models.Prefetch(
+                    "cited_by",
+                    queryset=Reference.objects.select_related("citing__origin")
+                    .defer(*(f"citing__{name}" for name in heavy))
+                    .order_by("citing__created"),
+                ),
+                models.Prefetch("versions", queryset=CableVersion.objects.order_by("-replaced_at")),
+            )
         )
 
     def for_neighbours(self):
@@ -99,7 +113,9 @@ class CableQuerySet(models.QuerySet):
         """The cable the same post sent just after this one (by date, then id), or None."""
         if cable.created is None:
             return None
-        later = models.Q(created__gt=cable.created) | models.Q(created=cable.created, id__gt=cable.id)
+        later = models.Q(created__gt=cable.created) | models.Q(
+            created=cable.created, id__gt=cable.id
+        )
         return (
             self.for_neighbours()
             .filter(later, origin_id=cable.origin_id)
@@ -179,6 +195,9 @@ class CableTag(models.Model):
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["cable", "tag"], name="cabletag_unique")]
         indexes = [models.Index(fields=["tag", "cable"], name="cabletag_tag_cable")]
+
+    def __str__(self) -> str:
+        return f"{self.cable_id} {self.tag_id}"
 
 
 class Recipient(models.Model):

@@ -1,0 +1,115 @@
+import pytest
+
+from cables import search
+from cables.models import Cable
+from tests.fixtures_web import make_cable
+
+pytest_plugins = ["tests.fixtures_web"]
+
+pytestmark = pytest.mark.django_db
+
+
+def refids(queryset) -> set[str]:
+    return set(queryset.values_list("refid", flat=True))
+
+
+def matches(text: str) -> set[str]:
+    return refids(search.matching(Cable.objects.all(), text))
+
+
+def test_a_word_of_the_body_finds_the_cable(archive):
+    assert matches("cocaine") == {"07LIMA3673"}
+
+
+def test_words_are_stemmed_so_trafficking_finds_traffickers(archive):
+    assert "07LIMA3673" in matches("trafficking")
+
+
+def test_every_word_is_required(archive):
+    assert matches("shah corruption") == matches("shah") & matches("corruption")
+    assert "73TEHRAN8233" in matches("shah corruption")
+
+
+def test_or_accepts_either_word(archive):
+    assert matches("cocaine OR executions") == matches("cocaine") | matches("executions")
+
+
+def test_a_minus_excludes_a_word(archive):
+    assert matches("shah -corruption") == matches("shah") - matches("corruption")
+
+
+def test_a_quoted_phrase_must_appear_in_that_order(archive):
+    assert matches('"coca eradication"') >= {"07LIMA3673"}
+    assert "07LIMA3673" not in matches('"eradication coca"')
+
+
+def test_tag_codes_and_origin_names_are_searchable(archive):
+    assert matches("SNAR") == {"07LIMA3673", "07LIMA3700"}
+    assert matches("Kabul") == {"78KABUL3619"}
+
+
+def test_a_query_of_only_stop_words_or_negations_matches_nothing(archive):
+    assert matches("the of") == set()
+    assert matches("-shah") == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', "subject:shah", "(shah", "shah)", "'; DROP TABLE cables_cable; --", "NEAR(a b)", "*"],
+)
+def test_quotes_colons_brackets_and_sql_are_plain_text(archive, text):
+    assert matches(text) <= matches(" ".join(search.parse_query(text).terms) or "nothing")
+    assert Cable.objects.count() == len(archive)
+
+
+def test_relevance_puts_a_subject_match_before_a_body_mention(archive):
+    make_cable("07LIMA9999", subject="COCAINE SEIZURE", body="Police seized cocaine.")
+    ranked = search.by_relevance(search.matching(Cable.objects.all(), "cocaine"), "cocaine")
+    assert list(ranked.values_list("refid", flat=True)) == ["07LIMA9999", "07LIMA3673"]
+
+
+def test_snippets_mark_the_matching_words(archive):
+    found = search.snippets([archive["07LIMA3673"].pk], "cocaine")
+    assert "<mark>cocaine</mark>" in found[archive["07LIMA3673"].pk].lower()
+
+
+def test_snippets_escape_cable_text(db):
+    cable = make_cable("09XSS1", body="The <script>alert(1)</script> cocaine test.")
+    snippet = search.snippets([cable.pk], "cocaine")[cable.pk]
+    assert "<script" not in snippet
+
+
+def test_marked_escapes_text_and_keeps_only_the_highlight_markup():
+    text = f"<script>alert(1)</script> {search.MARK_START}cocaine{search.MARK_STOP}"
+    assert search.marked(text) == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>cocaine</mark>"
+
+
+def test_highlight_body_keeps_the_whole_text_with_markers(lima):
+    highlighted = search.highlight_body(lima.pk, lima.body, "cocaine")
+    assert highlighted.replace(search.MARK_START, "").replace(search.MARK_STOP, "") == lima.body
+    assert f"{search.MARK_START}cocaine{search.MARK_STOP}" in highlighted
+
+
+def test_highlight_body_never_loses_text_the_database_would_drop(db):
+    body = "The <script>alert(1)</script> cocaine test."
+    cable = make_cable("09XSS2", body=body)
+    highlighted = search.highlight_body(cable.pk, body, "cocaine")
+    assert highlighted.replace(search.MARK_START, "").replace(search.MARK_STOP, "") == body
+
+
+def test_reindexing_a_cable_replaces_its_old_words(lima):
+    Cable.objects.filter(pk=lima.pk).update(body="Nothing about narcotics here.")
+    search.index_cables([lima.pk])
+    assert matches("cocaine") == set()
+    assert matches("narcotics") == {"07LIMA3673"}
+
+
+def test_parse_query_reads_websearch_syntax():
+    query = search.parse_query('coca "war on drugs" OR narcotics -brazil')
+    assert query.clauses == ((("coca",),), (("war", "on", "drugs"), ("narcotics",)))
+    assert query.excluded == (("brazil",),)
+
+
+def test_the_fts5_expression_quotes_every_term():
+    query = search.parse_query('coca OR "war on drugs" -brazil')
+    assert query.to_fts5() == '(("coca" OR "war on drugs")) NOT "brazil"'
