@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Replay Cablemap's field-extraction cases against our parser: one line per field, passed/total.
 
-    python bench/conformance.py [--field FIELD] [--failures] [--cases PATH]
+python bench/conformance.py [--field FIELD] [--failures] [--cases PATH]
 """
 
 from __future__ import annotations
