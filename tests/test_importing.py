@@ -1,4 +1,5 @@
 import hashlib
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cables.models import (
     RejectedRecord,
     Tag,
 )
+from cables.parser import split_cable
 from cables.parser.types import Metadata
 from cables.readers import BadRecord, RawRecord
 
@@ -399,3 +401,89 @@ def test_queries_per_batch_do_not_grow_with_the_batch(django_assert_max_num_quer
     assert CableVersion.objects.count() == 125
     assert Recipient.objects.count() == 375 * 11
     assert CableTag.objects.filter(tag__code__in=["KRUNA", "KRUNB"]).count() == 250
+
+
+# --- parse workers -------------------------------------------------------------------------------
+
+
+def split(text: str) -> RawRecord:
+    """A record whose reader separated header and body, as the CSV and Scoop readers do."""
+    header, body = split_cable(text)
+    return RawRecord("dump.txt", "file", 1, "raw", text, header, body, Metadata())
+
+
+def mixed_records() -> list[RawRecord | BadRecord]:
+    """Cables, a truncated one from the middle of a file and a reader's bad row, interleaved."""
+    header_only = "".join(lima_text().splitlines(keepends=True)[:17])
+    bad = BadRecord("dump.csv", "row 2", 116, "csv", '"2"', "wrong number of fields")
+    records: list[RawRecord | BadRecord] = [split(with_serial(lima_text(), s)) for s in (1, 2, 3)]
+    records += [bare(header_only, source="cut.txt", line=100), bad]
+    records += [split(with_serial(lima_text(), s)) for s in (4, 5, 6)]
+    records.append(bare(with_serial(lima_text(), 7)))
+    return records
+
+
+@pytest.fixture
+def workers_after_two_records(monkeypatch):
+    monkeypatch.setattr(importing, "PARALLEL_AFTER", 2)
+
+
+def test_parse_workers_keep_the_input_order(workers_after_two_records):
+    summary = import_records(mixed_records(), batch_size=2, workers=2)
+    assert summary.new_refids == [f"07LIMA{s}" for s in range(1, 8)]
+    assert Cable.objects.count() == 7
+
+
+def test_parse_workers_quarantine_like_one_process_with_the_line_in_the_file(
+    workers_after_two_records,
+):
+    records = mixed_records()
+    in_process = [importing._parse_one(record) for record in records[3:5]]
+    summary = import_records(records, batch_size=2, workers=2)
+    assert summary.rejections == in_process
+    assert RejectedRecord.objects.count() == 2
+
+
+@pytest.mark.parametrize("serial", [6, 7], ids=["header read apart", "bare text"])
+def test_cables_parsed_by_workers_keep_their_header_body_and_raw_text(
+    workers_after_two_records, serial
+):
+    import_records(mixed_records(), batch_size=2, workers=2)
+    cable = Cable.objects.get(refid=f"07LIMA{serial}")
+    expected_header, expected_body = split_cable(with_serial(lima_text(), serial))
+    assert (cable.header, cable.body) == (expected_header, expected_body)
+    assert cable.raw == with_serial(lima_text(), serial)
+
+
+def test_small_imports_never_start_parse_workers(monkeypatch):
+    def no_pool(workers):
+        raise AssertionError("a pool was started")
+
+    monkeypatch.setattr(importing, "_start_pool", no_pool)
+    summary = import_records(mixed_records(), batch_size=2, workers=2)
+    assert (summary.new, summary.rejected) == (7, 2)
+
+
+def test_connection_settings_are_put_back_after_an_import():
+    query = "PRAGMA cache_size" if connection.vendor == "sqlite" else "SHOW gin_pending_list_limit"
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        before = cursor.fetchone()[0]
+        import_seed()
+        cursor.execute(query)
+        assert cursor.fetchone()[0] == before
+
+
+def test_records_past_parallel_after_are_parsed_in_other_processes(
+    workers_after_two_records, monkeypatch
+):
+    real = importing.parse_cable
+
+    def noting_pid(header, body, metadata=None, *, warnings=()):
+        return real(header, body, metadata, warnings=(*warnings, f"parsed by {os.getpid()}"))
+
+    monkeypatch.setattr(importing, "parse_cable", noting_pid)
+    import_records(mixed_records(), batch_size=2, workers=2)
+    parsed_by = {note for c in Cable.objects.all() for note in c.warnings if "parsed by" in note}
+    assert f"parsed by {os.getpid()}" in parsed_by
+    assert len(parsed_by) > 1
