@@ -112,8 +112,16 @@ def test_rejections_exit_one_after_importing_the_rest(tmp_path):
         ["--format", "pdf", SEED],
         ["--json", SEED],
         ["--batch-size", "0", SEED],
+        ["--workers", "-1", SEED],
     ],
-    ids=["no-path", "missing-path", "bad-format", "json-without-dry-run", "zero-batch"],
+    ids=[
+        "no-path",
+        "missing-path",
+        "bad-format",
+        "json-without-dry-run",
+        "zero-batch",
+        "negative-workers",
+    ],
 )
 def test_usage_errors_exit_two_and_import_nothing(args):
     status, _out, _err = run(*args)
@@ -169,6 +177,13 @@ def test_dash_reads_the_cable_from_stdin():
     status, _out, _err = run("-", stdin=BytesIO(LIMA.read_bytes()))
     assert status == 0
     assert Cable.objects.get().source == "-"
+
+
+@pytest.mark.django_db
+def test_workers_option_is_accepted_and_imports_the_cables():
+    status, out, _err = run("--workers", "2", str(DATA / "cables_tiny.csv"))
+    assert status == 0, out
+    assert Cable.objects.count() == 12
 
 
 @pytest.mark.django_db

@@ -31,6 +31,12 @@ class Command(BaseCommand):
             "--json", action="store_true", help="with --dry-run: one JSON object per cable"
         )
         parser.add_argument("--batch-size", type=int, default=500, metavar="N")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="parse in N processes (default: one per CPU for large inputs; 1: no workers)",
+        )
 
     def handle(self, *args, **options):
         paths = options["paths"]
@@ -44,6 +50,7 @@ class Command(BaseCommand):
             stdin=self._stdin(paths, options),
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
+            workers=options["workers"],
             progress=progress,
             on_parsed=self._write_json if as_json else None,
             on_rejected=lambda rejection: self._reject(rejection, progress),
@@ -73,6 +80,8 @@ class Command(BaseCommand):
             problems.append("--json needs --dry-run")
         if options["batch_size"] < 1:
             problems.append("--batch-size must be at least 1")
+        if options["workers"] is not None and options["workers"] < 0:
+            problems.append("--workers must be 0 or more")
         if problems:
             raise CommandError("; ".join(problems), returncode=USAGE_ERROR)
 
