@@ -1,34 +1,20 @@
 """The whole import flow in a real Chromium: log in, upload a zip, watch the job, open a cable."""
 
 import io
-import os
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from cables.models import Cable, ImportJob
+from tests.browser import browser_marks, launch
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 HTML_FOLDER = ROOT / "sample/html/heuer_cablemap"
 SEED = ROOT / "tests/data/seed.txt"
 SCREENSHOTS = Path("/tmp")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = browser_marks
 
 
 @pytest.fixture
@@ -45,7 +31,7 @@ def browser_settings(settings, tmp_path) -> None:
 def page(live_server, browser_settings, transactional_db):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(20_000)
         yield page
