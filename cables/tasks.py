@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 from django_tasks import task
 
-from .importing import count_records, import_paths
+from .importing import cable_json, count_records, import_paths
 from .models import ImportJob, RejectedRecord
 from .parser.types import ParsedCable
 from .readers import RawRecord
@@ -64,24 +64,7 @@ class PreviewCollector:
 
     def __call__(self, record: RawRecord, cable: ParsedCable) -> None:
         if len(self.items) < self.limit:
-            self.items.append(preview_item(record, cable))
-
-
-def preview_item(record: RawRecord, cable: ParsedCable) -> dict[str, Any]:
-    return {
-        "refid": cable.refid,
-        "created": cable.created.isoformat() if cable.created else "",
-        "origin": cable.origin,
-        "classification": cable.classification,
-        "precedence": cable.precedence,
-        "subject": cable.subject,
-        "tags": list(cable.tags),
-        "references": list(cable.reference_ids),
-        "recipients": len(cable.recipients),
-        "signed_by": list(cable.signed_by),
-        "warnings": list(cable.warnings),
-        "source": f"{record.source} {record.position}".strip(),
-    }
+            self.items.append(cable_json(record, cable) | {"position": record.position})
 
 
 def job_format(job: ImportJob) -> str | None:

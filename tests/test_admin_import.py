@@ -203,7 +203,10 @@ def test_the_preview_lists_the_cables_as_they_would_be_stored(admin_client):
     response = admin_client.get(reverse("admin:cables_importjob_progress", args=[job.pk]))
     assert job.preview[0]["refid"] == "07LIMA3673"
     assert job.preview[0]["origin"] == "Embassy Lima"
+    assert job.preview[0]["date"] == "2007-11-20T13:37:00+00:00"
+    assert len(job.preview[0]["recipients"]) == 11
     assert b"07LIMA3673" in response.content
+    assert b"2007-11-20T13:37:00+00:00" in response.content
 
 
 # Job pages
