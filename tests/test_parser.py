@@ -115,11 +115,88 @@ def test_a_cable_without_any_way_to_name_it_is_refused():
         parse_cable("", "Some notes that are not a cable at all.\n")
 
 
-def test_a_redacted_post_on_the_classification_line_derives_no_reference_id():
+def test_a_redacted_post_on_the_classification_line_is_read_from_the_fm_line():
     body = "S E C R E T XXXXXXXXXXXX 000004\n\nSIPDIS\n\nSUBJECT: SOMETHING\n\n1. (S) Text.\n"
     header = "R 070700Z JAN 10\nFM AMCONSUL SHENYANG\nTO SECSTATE WASHDC\n"
-    with pytest.raises(ParseError, match="no reference id"):
-        parse_cable(header, body)
+    assert parse_cable(header, body).refid == "10SHENYANG4"
+
+
+def test_a_redacted_post_agrees_with_the_published_reference_id():
+    body = "S E C R E T XXXXXXXXXXXX 000004\n\nSIPDIS\n\nSUBJECT: SOMETHING\n\n1. (S) Text.\n"
+    header = "R 070700Z JAN 10\nFM AMCONSUL SHENYANG\nTO SECSTATE WASHDC\n"
     named = parse_cable(header, body, Metadata(refid="10SHENYANG4"))
     assert named.refid == "10SHENYANG4"
     assert not any(w.startswith("reference id") for w in named.warnings)
+
+
+# 10SANSALVADOR37 as the Dec 2010 release printed it: no classification line in the text.
+SAN_SALVADOR_HEADER = (
+    "VZCZCXYZ0000\nRR RUEHWEB\n\nDE RUEHSN #0037/01 0261915\nZNY SSSSS ZZH\n"
+    "R 261914Z JAN 10\nFM AMEMBASSY SAN SALVADOR\nTO RUEHC/SECSTATE WASHDC 0262\n"
+    "INFO WHA CENTRAL AMERICAN COLLECTIVE\n"
+)
+SAN_SALVADOR_BODY = (
+    "SIPDIS \n \nE.O. 12958: DECL: 2020/01/19 \nTAGS: PREL PGOV ECON ES\n"
+    "SUBJECT: With ARENA Fractured, Funes is FMLN's Only Rival \n \n"
+    "1. (C) Summary: Eight months into the Funes presidency, the GOES \n"
+)
+
+
+def test_without_a_classification_line_the_de_line_gives_the_serial():
+    assert parse_cable(SAN_SALVADOR_HEADER, SAN_SALVADOR_BODY).refid == "10SANSALVADOR37"
+
+
+def test_without_a_classification_line_the_security_line_gives_the_classification():
+    assert parse_cable(SAN_SALVADOR_HEADER, SAN_SALVADOR_BODY).classification == "SECRET"
+
+
+def test_without_an_fm_line_the_origin_comes_from_the_classification_line():
+    body = (  # 05RIODEJANEIRO1238, a partial extract
+        "UNCLAS SECTION 01 OF 02 RIO DE JANEIRO 001238 \n\nSIPDIS \n\n"
+        "SUBJECT: DRUGLORD ORDERS RIO BUS BURNED\n\n1. Text.\n"
+    )
+    parsed = parse_cable("", body, Metadata(refid="05RIODEJANEIRO1238"))
+    assert parsed.origin == "Consulate Rio De Janeiro"
+
+
+def test_partial_extract_footer_gives_the_year_of_an_undated_cable():
+    body = (  # 04CARACAS2200
+        "C O N F I D E N T I A L SECTION 01 OF 03 CARACAS 002200 \n\nSIPDIS \n\n"
+        "1. (C) HERMA MARKSMAN SPOKE TO POLOFFS ON JULY 1.\nMCFARLAND\n\nNNNN\n"
+        "2004CARACA02200 - CONFIDENTIAL"
+    )
+    assert parse_cable("", body).refid == "04CARACAS2200"
+
+
+def test_date_time_group_gives_the_minutes_when_the_metadata_agrees_on_the_day():
+    header, body = seed_parts()
+    stated = datetime(2007, 11, 20, 13, 13, tzinfo=UTC)  # the Dec 2010 release's garbled time
+    parsed = parse_cable(header, body, Metadata(created=stated))
+    assert parsed.created == datetime(2007, 11, 20, 13, 37, tzinfo=UTC)
+
+
+def test_metadata_date_on_another_day_wins_with_a_warning():
+    header, body = seed_parts()
+    stated = datetime(2007, 11, 22, 9, 0, tzinfo=UTC)
+    parsed = parse_cable(header, body, Metadata(created=stated))
+    assert parsed.created == stated
+    assert any(w.startswith("date:") for w in parsed.warnings)
+
+
+def test_signer_glued_to_the_text_is_confirmed_by_the_classified_by_line():
+    body = (  # 09PESHAWAR2
+        "S E C R E T SECTION 01 OF 03 PESHAWAR 000002\nSIPDIS\n"
+        "CLASSIFIED BY: Michael A. Via, Acting Principal Officer, Peshawar, Department of "
+        "State. REASON: 1.4 (a), (b), (d)\n"
+        "1. (S) XXXXXXXXXXXX believes the militants are winning in both FATA and NWFP. VIA"
+    )
+    header = "R 031200Z JAN 09\nFM AMCONSUL PESHAWAR\nTO SECSTATE WASHDC\n"
+    assert parse_cable(header, body).signed_by == ("VIA",)
+
+
+def test_a_state_cable_is_never_named_from_its_de_line():
+    header = SAN_SALVADOR_HEADER.replace("RUEHSN", "RUEHC").replace(
+        "FM AMEMBASSY SAN SALVADOR", "FM SECSTATE WASHDC"
+    )
+    with pytest.raises(ParseError, match="no reference id"):
+        parse_cable(header, SAN_SALVADOR_BODY)  # the DE line holds only the last four digits

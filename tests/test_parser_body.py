@@ -289,7 +289,7 @@ def test_website_footer_after_the_signer_is_skipped():
         "are growing.\n\nPlease visit Embassy Tunis' Classified Website at: "
         "http://www.state.sgov.gov/p/nea/tunis/index.cfm \n\nGodec"
     )
-    assert signed_by(text) == ("Godec",)
+    assert signed_by(text) == ("GODEC",)
 
 
 def test_signer_written_twice_counts_once():
@@ -299,6 +299,82 @@ def test_signer_written_twice_counts_once():
 def test_wrapped_last_word_of_a_sentence_is_not_a_signer():
     text = "3. PLEASE CABLE CONCURRENCE. BRIDGETOWN APPRECIATES TRINIDAD'S \nASSISTANCE."
     assert signed_by(text) == ()  # 06BRIDGETOWN2164
+
+
+def test_signer_glued_to_the_last_sentence_is_found():
+    text = (  # 10MOSCOW272, Dec 2010 release: the line breaks were lost
+        "will continue to have a significant say in Russian affairs for the foreseeable "
+        "future, regardless of his formal position. Beyrle"
+    )
+    assert signed_by(text) == ("BEYRLE",)
+
+
+def test_signer_glued_after_a_closing_quote_is_found():
+    text = "extensive information on Moazzam Begg and the film “Taxi to the Dark Side.” Stroum"
+    assert signed_by(text) == ("STROUM",)  # 10LUXEMBOURG5
+
+
+def test_signer_glued_to_a_wrapped_web_address_is_found():
+    text = (  # 08LONDON929
+        "CODEL McCain did not clear this cable.\nVisit London’s Classified Website: "
+        "http://www.state.sgov.gov/p/eur/london/index. cfm Tuttle"
+    )
+    assert signed_by(text) == ("TUTTLE",)
+
+
+def test_signer_after_a_row_of_asterisks_is_found():
+    text = (  # 05TELAVIV1580
+        "through the State Department’s Classified SIPRNET website. "
+        "********************************************* ******************** KURTZER"
+    )
+    assert signed_by(text) == ("KURTZER",)
+
+
+def test_mixed_case_signers_are_upper_cased():
+    assert signed_by("in the hope of minimizing damage to Honduran democracy. Ford") == ("FORD",)
+
+
+def test_signer_with_a_suffix_keeps_the_surname():
+    text = "in responding to the questions posed in the German nonpaper.\nTimken jr"
+    assert signed_by(text) == ("TIMKEN",)  # 08BERLIN643
+
+
+def test_end_cable_text_trailer_is_skipped():
+    text = "Interpreter, Russian Embassy \nCLINTON \n \n \nNNNN \n \n\n\n\nEnd Cable Text"
+    assert signed_by(text) == ("CLINTON",)  # 10STATE17263
+
+
+def test_signer_after_unquote_on_the_same_line_is_found():
+    text = 'threats, wherever they may come from."\nCLINTON UNQUOTE CLINTON'
+    assert signed_by(text) == ("CLINTON",)  # 09STATE127892
+
+
+def test_lower_case_copy_of_the_signer_is_skipped():
+    text = "28. (U) The Deputy Secretary cleared this message.\nHuntsman\nhuntsman"
+    assert signed_by(text) == ("HUNTSMAN",)  # 09BEIJING2964
+
+
+def test_systematic_review_stamp_after_the_signer_is_skipped():
+    text = (  # 75TEHRAN2069
+        "BOTH DOMESTICALLY AND INTERNATIONALLY. \n\n\nHELMS \n\n"
+        "Declassified/Released US Department of State EO \nSystematic Review 05 JUL 2006"
+    )
+    assert signed_by(text) == ("HELMS",)
+
+
+def test_backslash_line_ends_of_a_dump_are_ignored():
+    text = "We will actively encourage such an approach. \\\nEnd \\\ncomment. \\\nTEFFT \\"
+    assert signed_by(text) == ("TEFFT",)  # 07BERN881
+
+
+def test_short_glued_word_is_a_signer_only_when_the_cable_names_him():
+    text = "believes the militants are winning in both FATA and NWFP. VIA"  # 09PESHAWAR2
+    assert signed_by(text) == ()
+    assert signed_by(text, known=("Michael A. Via",)) == ("VIA",)
+
+
+def test_word_opening_a_cut_off_sentence_is_not_a_glued_signer():
+    assert signed_by("The monthly inflation rate for March was 5.6 percent. However") == ()
 
 
 def test_cable_cut_off_mid_paragraph_has_no_signer():

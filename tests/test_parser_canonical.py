@@ -6,6 +6,7 @@ from cables.parser.canonical import (
     make_refid,
     origin_name,
     station,
+    station_origin,
 )
 
 
@@ -130,3 +131,15 @@ def test_make_refid_joins_a_station_written_with_spaces():
 
 def test_make_refid_uses_two_digit_years_for_the_sixties():
     assert make_refid(1966, "BUENOS AIRES", "2481") == "66BUENOSAIRES2481"
+
+
+def test_station_on_a_classification_line_names_its_embassy():
+    assert station_origin("HARARE") == "Embassy Harare"
+
+
+def test_station_of_a_consulate_names_the_consulate_with_its_words_spaced():
+    assert station_origin("RIODEJANEIRO") == "Consulate Rio De Janeiro"
+
+
+def test_state_as_a_station_is_the_secretary_of_state():
+    assert station_origin("STATE") == "Secretary of State"

@@ -139,3 +139,41 @@ def test_impossible_date_is_a_warning_not_an_error():
 
 def test_empty_text_gives_an_empty_header():
     assert parse_header("") == Header()
+
+
+def test_date_time_group_with_a_mixed_case_month_is_read():
+    # 00HARARE6677, a partial extract
+    head = parse_header(
+        "291359Z Nov 00\n\nFM AMEMBASSY HARARE\nTO SECSTATE WASHDC IMMEDIATE 7738\n"
+    )
+    assert head.created == datetime(2000, 11, 29, 13, 59, tzinfo=UTC)
+
+
+def test_message_number_is_read_from_the_de_line():
+    assert parse_header(SEED_HEADER).sequence == "3673"
+
+
+def test_security_line_gives_the_classification():
+    assert parse_header(SEED_HEADER).security == "CONFIDENTIAL"
+
+
+def test_office_distribution_under_info_is_not_an_addressee():
+    head = (  # 00HARARE6677
+        "ACTION AF-00    \n\n"
+        "INFO  LOG-00   NP-00    AID-00   ACQ-00   CEA-01   CIAE-00  COME-00  \n"
+        "      SAS-00   SWCI-00    /012W\n"
+        "                  ------------------A54E38  291401Z /38    \n"
+        "FM AMEMBASSY HARARE\n"
+        "TO SECSTATE WASHDC IMMEDIATE 7738\n"
+        "INFO NSC WASHDC IMMEDIATE\n"
+    )
+    assert [r.name for r in info_recipients(head)] == ["NSC WASHDC"]
+
+
+def test_internal_routing_slip_under_info_is_not_an_addressee():
+    head = (  # 03ABUDHABI2641
+        "    ACTION: POL \n    INFO:   AMB DCM P/M ECON RSO \n\n"
+        "FM AMEMBASSY ABU DHABI\nTO RUEHC/SECSTATE WASHDC IMMEDIATE 0227\n"
+        "INFO RUEHAM/AMEMBASSY AMMAN 0446\n"
+    )
+    assert [r.name for r in info_recipients(head)] == ["AMEMBASSY AMMAN"]

@@ -151,3 +151,9 @@ def test_duplicates_are_kept_in_order():
 
 def test_reference_without_year_anywhere_has_no_id():
     assert ids("REF: LIMA 3638", None) == []
+
+
+def test_page_marker_cut_short_by_a_preview_is_not_a_reference():
+    # 09DUSHANBE575
+    content = "REF: 09 DUSHANBE 406 \n \nDUSHANBE 00000575  001.2 OF 0...\n"
+    assert ids(content, 2009, "09DUSHANBE575") == ["09DUSHANBE406"]

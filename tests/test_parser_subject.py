@@ -171,3 +171,30 @@ def _bodies(shared_dir: Path) -> list[tuple[str, str]]:
         body = re.sub(r"<[^>]+>", "", blocks[1] if len(blocks) > 1 else blocks[-1])
         found.append((path.name, html.unescape(body)))
     return found
+
+
+def test_subject_cut_by_a_blank_line_continues_up_to_the_next_caption():
+    body = (  # 09BRASILIA1460, Dec 2010 release
+        "TAGS: SENV EAID KGHG EAGR EFIN NO BR\n"
+        "SUBJECT: BRAZIL: AMAZON FUND AND OTHER FUNDS TO PROTECT THE \n\n"
+        "ENVIRONMENT - MAKING REAL PROGRESS \n\nREF: 08 BRASILIA 1159 \n\n"
+    )
+    assert parse_subject(body) == (
+        "BRAZIL: AMAZON FUND AND OTHER FUNDS TO PROTECT THE ENVIRONMENT - MAKING REAL PROGRESS"
+    )
+
+
+def test_paragraph_after_a_blank_line_does_not_continue_the_subject():
+    body = (  # 09STOCKHOLM194
+        "SUBJECT:  SWEDEN: CI/KR RESPONSE FOR S/CT  \n\nREF: SECSTATE 15113  \n\n"
+        "Classified By: CDA  Robert Silverman for reasons: 1/4 (B), (D), (E), and (G)  \n"
+    )
+    assert parse_subject(body) == "SWEDEN: CI/KR RESPONSE FOR S/CT"
+
+
+def test_page_break_inside_the_subject_is_skipped():
+    body = (  # 00HARARE6677, a partial extract
+        "SUBJECT: ASSISTANT SECRETARY MEETS WITH ZIMBABWE \n CONFIDENTIAL\n"
+        "PAGE 02 HARARE 06677 01 OF 03 291400Z OPPOSITION LEADER\nREFTEL: HARARE 6584\n"
+    )
+    assert parse_subject(body) == "ASSISTANT SECRETARY MEETS WITH ZIMBABWE OPPOSITION LEADER"

@@ -215,3 +215,9 @@ def _bodies(shared_dir: Path) -> list[tuple[str, str]]:
         body = re.sub(r"<[^>]+>", "", blocks[1] if len(blocks) > 1 else blocks[-1])
         found.append((path.name, html.unescape(body)))
     return found
+
+
+def test_tag_label_run_onto_the_eo_line_is_read():
+    # 09STOCKHOLM194
+    text = "E.O. 12958:  DECL: 03/20/2019 TAG PTER, PGOV, ASEC, EFIN, ENRG, KCIP, SW \n\nSUBJECT: X"
+    assert parse_tags(text) == ("PTER", "PGOV", "ASEC", "EFIN", "ENRG", "KCIP", "SW")

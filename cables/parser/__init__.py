@@ -39,6 +39,9 @@ _HEADER_LINE = re.compile(
 )
 _MAX_CLOCK_SKEW_MINUTES = 59
 _REDACTED = re.compile(r"X{3,}")
+_LONG_SERIALS = frozenset({"STATE", "SECDEF"})  # serials past 9999: the DE line cuts them
+# The footer of partial extracts: "2004CARACA02200 - CONFIDENTIAL".
+_EXTRACT_FOOTER = re.compile(r"(?m)^[ \t]*((?:19|20)\d\d)[A-Z]{3,}\d{5}[ \t]+-[ \t]+[A-Z]")
 
 
 def split_cable(text: str) -> tuple[str, str]:
@@ -79,11 +82,12 @@ def parse_cable(
 
     cls_line = body_mod.classification_line(body)
     created = _created(metadata, head, notes)
-    refid = _refid(metadata, head, cls_line, created, notes)
-    origin = _origin(metadata, head, notes)
-    classification = _classification(metadata, cls_line, body, notes)
+    refid = _refid(metadata, head, cls_line, _year(created, body), notes)
+    origin = _origin(metadata, head, cls_line, notes)
+    classification = _classification(metadata, head, cls_line, notes)
     refs = tuple(references.parse_references(body, created.year if created else None, refid))
     refs += _metadata_only_references(metadata, refs, notes)
+    classified_by = body_mod.parse_classified_by(body, normalize=True)
 
     return ParsedCable(
         refid=refid,
@@ -97,8 +101,8 @@ def parse_cable(
         transmission_id=head.transmission_id,
         subject=subject.parse_subject(body, clean=True),
         summary=" ".join(body_mod.parse_summary(body).split()),  # the breaks are hard wraps
-        signed_by=tuple(body_mod.signed_by(body)),
-        classified_by=body_mod.parse_classified_by(body, normalize=True),
+        signed_by=body_mod.signed_by(body, classified_by.names if classified_by else ()),
+        classified_by=classified_by,
         decl_date=body_mod.nondisclosure_deadline(body),
         decl_text=body_mod.decl_line(body),
         caveats=tuple(body_mod.caveats(body)),
@@ -111,6 +115,11 @@ def parse_cable(
 
 
 def _created(metadata: Metadata, head: Header, notes: list[str]) -> datetime | None:
+    """The header's date-time group when the metadata agrees on the day, else the metadata.
+
+    The Dec 2010 release garbled the times of its dates (18:06 for a cable of 1848Z); the
+    date-time group typed on the cable is the exact one.
+    """
     if metadata.created and head.created:
         skew = abs((metadata.created - head.created).total_seconds()) / 60
         if skew > _MAX_CLOCK_SKEW_MINUTES:
@@ -118,22 +127,26 @@ def _created(metadata: Metadata, head: Header, notes: list[str]) -> datetime | N
                 f"date: metadata says {metadata.created:%Y-%m-%d %H:%M}, "
                 f"the header's date-time group {head.created:%Y-%m-%d %H:%M}"
             )
+        if metadata.created.date() == head.created.date():
+            return head.created
     return metadata.created or head.created
+
+
+def _year(created: datetime | None, body: str) -> int | None:
+    if created:
+        return created.year
+    footer = _EXTRACT_FOOTER.search(body, max(0, len(body) - 500))
+    return int(footer.group(1)) if footer else None
 
 
 def _refid(
     metadata: Metadata,
     head: Header,
     cls_line: body_mod.ClassificationLine | None,
-    created: datetime | None,
+    year: int | None,
     notes: list[str],
 ) -> str:
-    derived = None
-    redacted = bool(cls_line and _REDACTED.fullmatch(cls_line.station))
-    if cls_line and cls_line.serial and created and not redacted:
-        derived = canonical.canonical_id(
-            canonical.make_refid(created.year, cls_line.station, cls_line.serial)
-        )
+    derived = _derived_refid(head, cls_line, year)
     if metadata.refid:
         refid = metadata.refid.strip()
         canonical_refid = canonical.canonical_id(refid)
@@ -144,6 +157,11 @@ def _refid(
         return refid
     if derived:
         return derived
+    station = canonical.station(head.sender) if head.sender else ""
+    if year and station and station not in _LONG_SERIALS and head.sequence and not cls_line:
+        # The DE line's message number is the serial's last four digits: a last resort.
+        notes.append("reference id: serial taken from the DE line's message number")
+        return canonical.make_refid(year, station, head.sequence)
     raise ParseError(
         "no reference id: none given and none derivable (needs a classification line "
         "with post and serial, and a date-time group)",
@@ -151,24 +169,44 @@ def _refid(
     )
 
 
-def _origin(metadata: Metadata, head: Header, notes: list[str]) -> str:
+def _derived_refid(
+    head: Header, cls_line: body_mod.ClassificationLine | None, year: int | None
+) -> str | None:
+    if not (cls_line and cls_line.serial and year):
+        return None
+    station = cls_line.station
+    if _REDACTED.fullmatch(station):
+        if not head.sender:
+            return None
+        station = canonical.station(head.sender)  # the post was redacted, its FM line was not
+    return canonical.make_refid(year, station, cls_line.serial)
+
+
+def _origin(
+    metadata: Metadata,
+    head: Header,
+    cls_line: body_mod.ClassificationLine | None,
+    notes: list[str],
+) -> str:
     derived = canonical.origin_name(head.sender) if head.sender else ""
+    if not derived and cls_line and not _REDACTED.fullmatch(cls_line.station):
+        derived = canonical.station_origin(cls_line.station)
     if metadata.origin:
         if derived and derived.casefold() != metadata.origin.casefold():
             notes.append(f"origin: metadata says {metadata.origin}, the header FM line {derived}")
         return metadata.origin
     if derived:
         return derived
-    raise ParseError("no origin: none given and the header has no FM line")
+    raise ParseError("no origin: none given, no FM line and no post on a classification line")
 
 
 def _classification(
     metadata: Metadata,
+    head: Header,
     cls_line: body_mod.ClassificationLine | None,
-    body: str,
     notes: list[str],
 ) -> str:
-    derived = cls_line.classification if cls_line else ""
+    derived = cls_line.classification if cls_line else head.security
     if metadata.classification:
         stated = metadata.classification.strip()
         if derived and derived.split("//")[0] != stated.split("//")[0]:

@@ -8,6 +8,7 @@ cables were actually typed between 1966 and 2010, typos included.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
@@ -531,11 +532,18 @@ _SIGNATURE = re.compile(
     rf"^(?:\(?SIGNED\)?:?[ \t]*)?(?P<names>{_NAME}(?:[ \t]*[/,][ \t]*{_NAME})*)[ \t]*[.#]*[ \t]*$"
 )
 _INLINE_SIGNATURE = re.compile(
-    rf"(?:[.:)][ \t]+|[”\"'][ \t]*|\.(?=[A-Z]{{4}}))(?P<names>{_NAME})[ \t]*[.#]*[ \t]*$"
+    r"(?:[.:)*][ \t]+|[”\"'][ \t]*|\.(?=[A-Z]{4})|\bUNQUOTE[ \t]+)"
+    rf"(?P<names>{_NAME})[ \t]*[.#]*[ \t]*$"
 )
-_MIXED_SIGNATURE = re.compile(
-    r"^(?P<names>(?:Mc|Mac|Le|La|De|Di|Van)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\.?$"
+_MIXED_SURNAME = r"(?:Mc|Mac|Le|La|De|Di|Van|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_MIXED_SIGNATURE = re.compile(rf"^(?P<names>{_MIXED_SURNAME})(?:[ \t]+[Jj]r)?\.?$")
+# A signer glued to the end of the last sentence when a release lost the line breaks:
+# "...regardless of his formal position. Beyrle", "...index. cfm Tuttle".
+_GLUED_SIGNATURE = re.compile(
+    rf"(?:[.!?:)*”\"'][ \t]+|(?:https?://|www\.)\S*(?:[ \t]+[a-z0-9._/:-]+)*[ \t]+)"
+    rf"(?P<names>{_MIXED_SURNAME})(?:[ \t]+[Jj]r)?[ \t]*$"
 )
+_URL = re.compile(r"https?://|\bwww\.", re.I)
 _SKIP_AT_END = re.compile(
     r"""(?ix)^\s*(?:
       (?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED\s+OFFICIAL\s+USE|TOP\s+SECRET)
@@ -545,48 +553,90 @@ _SKIP_AT_END = re.compile(
     | PAGE\s+\d+\b.*
     | [A-Z ]+\s+\d{5,}\s+\d{3}(?:\.\d+)?\s+OF\s+\d{3}
     | \d{4}[A-Z]+\d+\s*-.*
-    | NOTE\b.* | DECLASSIFIED/RELEASED\b.* | REVIEW\s+\d.* | .*\bhttps?://.*
+    | NOTE\b.* | DECLASSIFIED/RELEASED\b.* | (?:SYSTEMATIC\s+)?REVIEW\s+\d.* | .*\bhttps?://.*
     | (?:PLEASE\s+)?VISIT\b.*
     | .*\.\.\.
+    | END\s+(?:OF\s+)?CABLE(?:\s+TEXT)?
     | FOR\s+MORE\s+(?:REPORTING|INFORMATION)\b.* | .*CLASSIFIED\s+WEB\s?SITE.*
     )\s*$"""
 )
 _NOT_A_SIGNER_TEXT = """
     END TEXT COMMENT SUMMARY NOTE QUOTE UNQUOTE REGARDS NNNN BT CONFIDENTIAL SECRET
     UNCLASSIFIED UNCLAS SIPDIS NOFORN SENSITIVE LIMITED OFFICIAL USE GDS ADS CITY DRAFT
-    MINIMIZE CONSIDERED FYI ACTION INFO REF REFTEL STATE DEPT"""
+    MINIMIZE CONSIDERED FYI ACTION INFO REF REFTEL STATE DEPT THANKS CHEERS"""
 _NOT_A_SIGNER = frozenset(_NOT_A_SIGNER_TEXT.split())
+# Words that open a sentence: a cable cut off mid-text ends in one ("...5.6 percent. The").
+_SENTENCE_START_TEXT = """
+    THE THIS THESE THOSE THAT THERE THEY THEIR THEN THUS HE SHE IT ITS WE OUR US YOU HIS HER
+    AND BUT OR NOR SO YET FOR AS AT BY IN ON OF TO FROM WITH WITHOUT INTO ABOUT AFTER BEFORE
+    DURING SINCE WHILE WHEN WHERE WHICH WHO WHAT WHY HOW IF ALTHOUGH THOUGH BECAUSE HOWEVER
+    MOREOVER MEANWHILE FURTHER FURTHERMORE ALSO STILL EVEN ONLY MOST MANY SOME ALL BOTH EACH
+    OTHER ONE TWO THREE POST EMBASSY MISSION CONSULATE AMBASSADOR PLEASE SEE PARA PARAGRAPH
+    CLASSIFIED BY REASONS REASON SEPTEL REFTELS NO NOT YES OK"""
+_SENTENCE_START = frozenset(_SENTENCE_START_TEXT.split())
 _SIGNER_WINDOW = 3000
 
 
-def signed_by(content: str) -> tuple[str, ...]:
-    """The signer's surname(s) at the end of the cable: `("MCKINLEY",)`."""
+def signed_by(content: str, known: Iterable[str] = ()) -> tuple[str, ...]:
+    """The signer's surname(s) at the end of the cable, upper case: `("MCKINLEY",)`.
+
+    `known` are names the cable gives elsewhere (who classified it): a short or common word
+    glued to the last sentence is taken as the signer only when it is one of them.
+    """
+    surnames = frozenset(name.split()[-1].upper() for name in known if name.split())
     lines = content[-_SIGNER_WINDOW:].splitlines()
     for index in range(len(lines) - 1, -1, -1):
-        line = lines[index].strip()
-        if not line or _SKIP_AT_END.match(line):
-            continue
+        line = lines[index].strip().rstrip("\\").rstrip()  # CSV dumps end lines in "\\"
         previous = lines[index - 1].strip() if index else ""
+        if not line or _repeats(line, previous):
+            continue
+        if _URL.search(line):
+            glued = _GLUED_SIGNATURE.search(line)
+            if glued:
+                return _accepted(glued.group("names"), True, surnames)
+        if _SKIP_AT_END.match(line):
+            continue
         if line.endswith(".") and previous and previous[-1].isalnum():
             return ()  # the last word of a sentence wrapped onto its own line
-        return _signers_in(line)
+        return _signers_in(line, surnames)
     return ()
 
 
-def _signers_in(line: str) -> tuple[str, ...]:
-    m = _SIGNATURE.match(line) or _MIXED_SIGNATURE.match(line)
-    if m is None:
-        m = _INLINE_SIGNATURE.search(line)
-        if m is None or any(c.islower() for c in line[: m.start()]) and len(m.group("names")) < 4:
-            return ()
-    names = tuple(_one_name(n) for n in re.split(r"[ \t]*[/,][ \t]*", m.group("names")))
-    if any(set(n.upper().split()) & _NOT_A_SIGNER for n in names):
+def _repeats(line: str, above: str) -> bool:
+    """A lower-case copy of the signer above it ("Huntsman\\nhuntsman")."""
+    return line.islower() and line.casefold() == above.casefold()
+
+
+def _signers_in(line: str, surnames: frozenset[str]) -> tuple[str, ...]:
+    m = _SIGNATURE.match(line)
+    if m:
+        return _accepted(m.group("names"), False, surnames)
+    m = _MIXED_SIGNATURE.match(line)
+    if m:
+        return _accepted(m.group("names"), True, surnames)
+    m = _INLINE_SIGNATURE.search(line)
+    if m and (
+        len(m.group("names")) >= 4
+        or not any(c.islower() for c in line[: m.start()])
+        or m.group("names") in surnames
+    ):
+        return _accepted(m.group("names"), False, surnames)
+    m = _GLUED_SIGNATURE.search(line)
+    return _accepted(m.group("names"), True, surnames) if m else ()
+
+
+def _accepted(found: str, mixed: bool, surnames: frozenset[str]) -> tuple[str, ...]:
+    names = tuple(_one_name(n) for n in re.split(r"[ \t]*[/,][ \t]*", found))
+    words = {w for n in names for w in n.split()}
+    if words <= surnames:
+        return names
+    if words & _NOT_A_SIGNER or (mixed and words & _SENTENCE_START):
         return ()
     return names
 
 
 def _one_name(name: str) -> str:
-    words = name.split()
+    words = name.upper().split()
     return words[0] if len(words) == 2 and words[0] == words[1] else " ".join(words)
 
 

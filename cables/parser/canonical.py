@@ -9,6 +9,7 @@ onto the station names of the published corpus.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 
 _STATION_NAMES = """
@@ -155,6 +156,7 @@ for _name in STATIONS:
     _STATIONS_BY_LENGTH.setdefault(len(_name), ())
     _STATIONS_BY_LENGTH[len(_name)] += (_name,)
 del _name
+_STATION_LETTERS: dict[str, Counter[str]] = {name: Counter(name) for name in STATIONS}
 
 
 def canonical_id(refid: str) -> str:
@@ -215,8 +217,11 @@ def _nearest_station(key: str, strict: bool) -> str | None:
     limit = 2 if n >= (9 if strict else 8) else 1
     best: list[str] = []
     best_distance = limit + 1
+    letters = Counter(key)
     for length in range(n - limit, n + limit + 1):
         for station in _STATIONS_BY_LENGTH.get(length, ()):
+            if _bag_distance(letters, _STATION_LETTERS[station]) > best_distance:
+                continue
             distance = _distance(key, station, best_distance)
             if distance < best_distance:
                 best, best_distance = [station], distance
@@ -229,6 +234,11 @@ def _nearest_station(key: str, strict: bool) -> str | None:
     if short and not _is_simple_edit(key, station):
         return None
     return station
+
+
+def _bag_distance(a: Counter[str], b: Counter[str]) -> int:
+    """A cheap lower bound of the edit distance: letters one name has and the other lacks."""
+    return max(sum((a - b).values()), sum((b - a).values()))
 
 
 def _is_simple_edit(key: str, station: str) -> bool:
@@ -336,3 +346,52 @@ def make_refid(year: int, station_name: str, serial: str) -> str:
     return canonical_id(
         f"{year % 100:02d}{_NOT_ID_CHARS.sub('', station_name.upper())}{int(serial)}"
     )
+
+
+# Posts whose cables come from a consulate (AMCONSUL), for texts without an FM line.
+_CONSULATE_TEXT = """
+    ADANA ALEXANDRIA AUCKLAND BARCELONA BELFAST BOMBAY CALCUTTA CALGARY CAPETOWN CASABLANCA
+    CHENGDU CHENNAI CHIANGMAI CIUDADJUAREZ CURACAO DHAHRAN DUBAI DURBAN DUSSELDORF FLORENCE
+    FRANKFURT FUKUOKA GUADALAJARA GUANGZHOU GUAYAQUIL HALIFAX HAMBURG HAMILTON HERMOSILLO
+    HOCHIMINHCITY HONGKONG HYDERABAD ISTANBUL IZMIR JEDDAH JERUSALEM JOHANNESBURG KADUNA KARACHI
+    KOLKATA KRAKOW LAGOS LAHORE LEIPZIG LENINGRAD MADRAS MARSEILLE MATAMOROS MELBOURNE MERIDA MILAN
+    MONTERREY MONTREAL MUMBAI MUNICH NAHA NAPLES NOGALES NUEVOLAREDO OSAKAKOBE PERTH PESHAWAR
+    PONTADELGADA QUEBEC RECIFE RIODEJANEIRO SAOPAULO SAPPORO SHANGHAI SHENYANG STPETERSBURG
+    STRASBOURG SURABAYA SYDNEY THESSALONIKI TIJUANA TORONTO VANCOUVER VLADIVOSTOK YEKATERINBURG
+"""
+_CONSULATES = frozenset(_CONSULATE_TEXT.split())
+_SPACED_TEXT = """
+    ABU-DHABI ADDIS-ABABA BANDAR-SERI-BEGAWAN BUENOS-AIRES CAPE-TOWN CHIANG-MAI CIUDAD-JUAREZ
+    DAR-ES-SALAAM HO-CHI-MINH-CITY HONG-KONG KUALA-LUMPUR LA-PAZ NEW-DELHI NUEVO-LAREDO
+    OSAKA-KOBE PHNOM-PENH PONTA-DELGADA PORT-AU-PRINCE PORT-LOUIS PORT-MORESBY PORT-OF-SPAIN
+    RIO-DE-JANEIRO SAN-JOSE SAN-SALVADOR SANTO-DOMINGO SAO-PAULO ST-PETERSBURG TEL-AVIV THE-HAGUE
+"""
+_SPACED = {name.replace("-", ""): name.replace("-", " ") for name in _SPACED_TEXT.split()}
+_STATION_ORIGINS: dict[str, str] = {
+    "STATE": "Secretary of State",
+    "SECDEF": "Secretary of Defense",
+    "USNATO": "Mission USNATO",
+    "USEUBRUSSELS": "USEU Brussels",
+    "USUNNEWYORK": "Mission USUN New York",
+    "USOSCE": "Mission USOSCE",
+    "UNVIEVIENNA": "UNVIE",
+    "UNESCOPARISFR": "Mission UNESCO",
+    "UNROME": "UN Rome",
+    "RPODUBAI": "Iran RPO Dubai",
+    "AITTAIPEI": "American Institute Taiwan, Taipei",
+    "HAVANA": "US Interests Section Havana",
+    "GENEVA": "Mission Geneva",
+}
+
+
+def station_origin(written: str) -> str:
+    """The published name of a post from its station as a classification line writes it.
+
+    For texts without an FM line: "RIO DE JANEIRO" -> "Consulate Rio De Janeiro".
+    """
+    joined = _NOT_ID_CHARS.sub("", written.upper())
+    key = canonical_station(joined, strict=True) or joined
+    if key in _STATION_ORIGINS:
+        return _STATION_ORIGINS[key]
+    words = _SPACED.get(key) or (_SPACES.sub(" ", written.strip()) if joined == key else key)
+    return ("Consulate " if key in _CONSULATES else "Embassy ") + _title(words.upper())

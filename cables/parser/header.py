@@ -12,9 +12,20 @@ _TRANSMISSION_ID = re.compile(r"\b(VZCZC[A-Z0-9]+)")
 _DTG = re.compile(
     r"^[ \t]*(?:(?P<prosign>[A-Z]{1,2}(?:[ \t]+[A-Z])?)[ \t]+)?"
     r"(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})Z[ \t]+"
-    r"(?P<month>[A-Z]{3})[ \t]+(?P<year>\d{2,4})\b",
+    r"(?P<month>[A-Za-z]{3})[ \t]+(?P<year>\d{2,4})\b",
     re.MULTILINE,
 )
+# "DE RUEHSN #0037/01 0261915": the station's message number, the serial's last four digits.
+_SEQUENCE = re.compile(r"^[ \t]*DE[ \t]+[A-Z0-9]{4,7}[ \t]*#[ \t]*(\d{1,5})\b", re.MULTILINE)
+# "ZNY SSSSS ZZH": the security line that routed the message, one letter per level.
+_SECURITY = re.compile(r"^[ \t]*ZN[YR][ \t]+([CSTUE])\1{4}\b", re.MULTILINE)
+_SECURITY_LEVELS = {
+    "T": "TOP SECRET",
+    "S": "SECRET",
+    "C": "CONFIDENTIAL",
+    "U": "UNCLASSIFIED",
+    "E": "UNCLASSIFIED",  # EFTO: unclassified, encrypted for transmission only
+}
 _SENDER = re.compile(r"^[ \t]*FM[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, 1)}
@@ -23,6 +34,8 @@ _PROSIGNS = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
 _BLOCK_START = re.compile(r"^(TO|INFO)\b[ \t]*(.*)$")
 _PAGE_BREAK = re.compile(r"^PAGE[ \t]+\d+[ \t].*\d{6}Z$")
 _PROSIGN_LINE = re.compile(r"^(?:(?:BT|Z[A-Z]{2}\d?|CCCCC|SSSSS|UUUUU|EEEEE)(?:[ \t]+|$))+$")
+# A post's own distribution under its TO/INFO words: "INFO  LOG-00   EEB-00", "INFO: AMB DCM".
+_DISTRIBUTION = re.compile(r"^(?::(?:[ \t]*[A-Z/]{1,6})+[ \t]*$|[A-Z0-9]{1,6}-\d\d(?:\s|$))")
 _EXCLUSION = re.compile(r"^XMT\b[ \t/]*(.*)$")
 _ROUTE = re.compile(r"^([A-Z0-9]{3,8})/(.*)$")
 _PRECEDENCE_WORDS = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
@@ -37,6 +50,8 @@ class Header:
     precedence: str = ""
     created: datetime | None = None
     sender: str = ""
+    sequence: str = ""  # "0037" from the DE line
+    security: str = ""  # "SECRET" from "ZNY SSSSS ZZH"
     recipients: tuple[Recipient, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -46,6 +61,8 @@ def parse_header(text: str) -> Header:
     warnings: list[str] = []
     tid = _TRANSMISSION_ID.search(text)
     sender = _SENDER.search(text)
+    sequence = _SEQUENCE.search(text)
+    security = _SECURITY.search(text)
     precedence, created = _date_time_group(text, warnings)
     to, info = _address_blocks(text, warnings)
     return Header(
@@ -53,6 +70,8 @@ def parse_header(text: str) -> Header:
         precedence=precedence,
         created=created,
         sender=_ROUTE.sub(r"\2", sender.group(1)).strip() if sender else "",
+        sequence=sequence.group(1) if sequence else "",
+        security=_SECURITY_LEVELS[security.group(1)] if security else "",
         recipients=tuple(to) + tuple(info),
         warnings=tuple(warnings),
     )
@@ -84,7 +103,7 @@ def _date_time_group(text: str, warnings: list[str]) -> tuple[str, datetime | No
     try:
         created = datetime(
             year,
-            _MONTHS[m.group("month")],
+            _MONTHS[m.group("month").upper()],
             int(m.group("day")),
             int(m.group("hour")),
             int(m.group("minute")),
@@ -107,6 +126,9 @@ def _address_blocks(text: str, warnings: list[str]) -> tuple[list[Recipient], li
         if start:
             role, excluding = start.group(1), False
             line = start.group(2).strip()
+            if _DISTRIBUTION.match(line):
+                role = None  # the receiving office's routing ("INFO LOG-00 EEB-00 …")
+                continue
         elif role is None:
             continue
         elif not line or _CLASSIFICATION_LINE.match(line) or line != line.upper():

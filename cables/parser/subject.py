@@ -34,6 +34,19 @@ _END_LINE = re.compile(
 _MARKING = r"\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:\s*/+\s*[A-Z][A-Z ]*)*\)"
 _LEADING_MARKING = re.compile(rf"^{_MARKING}\s*")
 _TRAILING_MARKING = re.compile(rf"\s+{_MARKING}$")
+# A page break inside the caption block: "CONFIDENTIAL\nPAGE 02 HARARE 06677 01 OF 03 291400Z".
+_PAGE_HEADER = re.compile(
+    r"(?m)^[ \t]*(?:(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)"
+    r"[ \t]*\n[ \t]*)?PAGE[ \t]+\d+[ \t]+[A-Z][A-Z .'-]*?[ \t]+\d+"
+    r"(?:[ \t]+\d\d[ \t]+OF[ \t]+\d\d)?[ \t]+\d{6}Z[ \t]*"
+)
+# Lines that open the text rather than continue a subject cut by a stray blank line.
+_NOT_CONTINUATION = re.compile(
+    r"[ \t]*(?:\(|(?:BEGIN[ \t]+)?SUMMARY\b|INTRODUCTION\b|BACKGROUND\b|COMMENT\b|ACTION\b|"
+    r"SIPDIS\b|NOFORN\b|SENSITIVE\b|(?:[A-Z/]+[ \t]+)*(?:FOR|PASS[ \t]+TO)\b)",
+    re.IGNORECASE,
+)
+_MAX_CONTINUATION = 75
 _HYPHEN_BREAK = re.compile(r"(?<=\S-)[ \t]*\n[ \t]*")
 _SPACES = re.compile(r"\s+")
 _ELLIPSIS = ("...", "…")
@@ -58,6 +71,8 @@ def parse_subject(content: str, clean: bool = True) -> str:
 def _normalized(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n")
+    if "PAGE" in text:
+        text = _PAGE_HEADER.sub("", text)
     return _BACKSLASH_EOL.sub("", text) if "\\" in text else text
 
 
@@ -70,23 +85,59 @@ def _is_label(content: str, m: re.Match[str]) -> bool:
 
 
 def _subject_from(content: str, start: int) -> str:
-    lines = content[start:].split("\n")
+    lines = content[start:].split("\n", _MAX_LINES * 3)
     while len(lines) > 1 and not lines[0].strip():
         lines = lines[1:]
     if _END_LINE.match(lines[0]):
         return ""
     taken: list[str] = []
-    for line in lines[:_MAX_LINES]:
-        if taken and (not line.strip() or _END_LINE.match(line) or _breaks_case(taken, line)):
+    i = 0
+    while i < len(lines) and len(taken) < _MAX_LINES:
+        line = lines[i]
+        if taken and not line.strip():
+            i = _continuation_after_gap(lines, i, taken)
+            if i < 0:
+                break
+            line = lines[i]
+        elif taken and (_END_LINE.match(line) or _breaks_case(taken, line)):
             break
         m = _INLINE_END.search(line)
         taken.append(line[: m.start()] if m else line)
         if m:
             break
+        i += 1
     joined = _HYPHEN_BREAK.sub("", "\n".join(taken))
     if "&" in joined:
         joined = html.unescape(joined)
     return _SPACES.sub(" ", joined).strip()
+
+
+def _continuation_after_gap(lines: list[str], blank: int, taken: list[str]) -> int:
+    """The index of a subject line a release cut off with a blank line, or -1.
+
+    The fragment must be short, unfinished-looking, and followed by a blank line and the next
+    caption ("...TO PROTECT THE\n\nENVIRONMENT - MAKING REAL PROGRESS\n\nREF: ...").
+    """
+    j = blank
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    if j - blank > 2 or j + 2 >= len(lines):
+        return -1
+    line = lines[j].strip()
+    if (
+        len(line) > _MAX_CONTINUATION
+        or line.endswith((".", ":", ";"))
+        or not (line[0].isupper() or line[0].isdigit())
+        or _END_LINE.match(line)
+        or _NOT_CONTINUATION.match(line)
+        or _breaks_case(taken, line)
+        or lines[j + 1].strip()
+    ):
+        return -1
+    k = j + 1
+    while k < len(lines) and not lines[k].strip():
+        k += 1
+    return j if k < len(lines) and _END_LINE.match(lines[k]) else -1
 
 
 def _breaks_case(taken: list[str], line: str) -> bool:

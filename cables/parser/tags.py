@@ -38,6 +38,8 @@ _STOP_LINE = re.compile(
     r"\d+\s*\.|¶|\(|[A-Z] [A-Z] [A-Z] |PAGE\s+\d)",
     re.IGNORECASE,
 )
+# A TAGS line run onto the E.O. line: "E.O. 12958:  DECL: 03/20/2019 TAG PTER, PGOV".
+_EO_BEFORE = re.compile(r"^\s*E\.?\s?O\.?\s?1\d{4}\b")
 _SUBJECT_LINE = re.compile(r"\s*S?UBJ(?:ECT)?\b", re.IGNORECASE)
 _TAG_LIKE_LINE = re.compile(r"[A-Z0-9 ,/()&.'_-]+")
 _TOKEN = re.compile(r"\([^)]*\)?|,|[^\s,()]+")
@@ -106,7 +108,8 @@ def _tags_text(content: str) -> str:
     head = content[:_SEARCH_LIMIT]
     for m in _LABEL.finditer(head):
         line_start = head.rfind("\n", 0, m.start()) + 1
-        at_line_start = not head[line_start : m.start()].strip()
+        before = head[line_start : m.start()]
+        at_line_start = not before.strip() or bool(_EO_BEFORE.search(before))
         plain = m.group("label").upper() in _PLAIN_LABELS
         if m.group("punct") or (at_line_start and plain):
             return _collect_lines(head, m.end())
