@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -492,6 +492,7 @@ class _Current:
     hash: str
     cable_id: int | None = None
     incoming: _Parsed | None = None
+    earlier: frozenset[str] = frozenset()  # hashes of the texts it held before
     source: str = ""
     source_format: str = ""
     source_position: str = ""
@@ -514,13 +515,18 @@ def _plan(parsed: Sequence[_Parsed], known: dict[str, _Current], summary: Import
         previous = state.get(refid)
         if previous is None:
             summary._add_new(refid)
-        elif previous.hash == incoming_hash:
+        elif incoming_hash == previous.hash or incoming_hash in previous.earlier:
+            # A text we already hold, current or earlier: re-running an import of several
+            # releases must not flip the cable between them and pile up versions.
             summary.unchanged += 1
             continue
         else:
             summary.updated += 1
             versions.append((refid, previous))
-        state[refid] = _Current(incoming_hash, previous.cable_id if previous else None, item)
+        earlier = previous.earlier | {previous.hash} if previous else frozenset()
+        state[refid] = _Current(
+            incoming_hash, previous.cable_id if previous else None, item, earlier
+        )
     final = {refid: current for refid, current in state.items() if current.incoming}
     new = [refid for refid, current in final.items() if current.cable_id is None]
     return _Plan(final, versions, new)
@@ -530,15 +536,16 @@ class _DryRun:
     """Counts like a real import, remembering what earlier batches would have written."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
+        self.seen: dict[str, _Current] = {}
 
     def write(self, parsed: list[_Parsed], rejected: list, summary: ImportSummary) -> None:
         refids = {item.cable.refid for item in parsed}
-        stored = Cable.objects.filter(refid__in=refids - self.seen.keys())
-        known = {refid: _Current(h) for refid, h in stored.values_list("refid", "content_hash")}
-        known.update((r, _Current(h)) for r, h in self.seen.items() if r in refids)
+        known = _stored(refids - self.seen.keys())
+        known.update((r, c) for r, c in self.seen.items() if r in refids)
         plan = _plan(parsed, known, summary)
-        self.seen.update((refid, current.hash) for refid, current in plan.final.items())
+        self.seen.update(
+            (refid, _Current(c.hash, earlier=c.earlier)) for refid, c in plan.final.items()
+        )
 
 
 class _Writer:
@@ -549,9 +556,10 @@ class _Writer:
     def write(self, parsed: list[_Parsed], rejected: list, summary: ImportSummary) -> None:
         with _full_sqlite_parameter_limit(), transaction.atomic():
             if self.quarantine and rejected:
-                RejectedRecord.objects.bulk_create(
+                rows = [
                     _rejected_row(record, rejection, self.job) for record, rejection in rejected
-                )
+                ]
+                RejectedRecord.objects.bulk_create(_not_yet_quarantined(rows))
             if parsed:
                 self._write_cables(parsed, summary)
 
@@ -594,11 +602,28 @@ def _rejected_row(
     )
 
 
+def _not_yet_quarantined(rows: list[RejectedRecord]) -> list[RejectedRecord]:
+    """A record already waiting in the quarantine with the same text is not kept twice."""
+    waiting = set(
+        RejectedRecord.objects.filter(
+            status=RejectedRecord.Status.PENDING,
+            source__in={row.source for row in rows},
+            position__in={row.position for row in rows},
+        ).values_list("source", "position", "raw")
+    )
+    fresh = {(row.source, row.position, row.raw): row for row in rows}
+    return [row for key, row in fresh.items() if key not in waiting]
+
+
 _STORED_FIELDS = ("id", "refid", "content_hash", "source", "source_format", "source_position")
 
 
 def _stored(refids: set[str]) -> dict[str, _Current]:
     rows = Cable.objects.filter(refid__in=refids).values(*_STORED_FIELDS, "updated_at")
+    earlier: dict[str, set[str]] = defaultdict(set)
+    versions = CableVersion.objects.filter(cable__refid__in=refids)
+    for refid, text_hash in versions.values_list("cable__refid", "content_hash"):
+        earlier[refid].add(text_hash)
     return {
         row["refid"]: _Current(
             row["content_hash"],
@@ -607,6 +632,7 @@ def _stored(refids: set[str]) -> dict[str, _Current]:
             source_format=row["source_format"],
             source_position=row["source_position"],
             imported_at=row["updated_at"],
+            earlier=frozenset(earlier[row["refid"]]),
         )
         for row in rows
     }

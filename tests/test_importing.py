@@ -223,6 +223,24 @@ def test_duplicate_refids_in_one_batch_count_in_order_and_the_last_text_wins():
     assert cable.recipients.count() == 11
 
 
+def test_rerunning_an_import_of_two_releases_of_a_cable_changes_nothing():
+    release_1, release_2 = bare(lima_text(), "release-1.txt"), bare(lima_text() + "\n", "r2.txt")
+    import_records([release_1, release_2])
+    summary = import_records([release_1, release_2])
+    cable = Cable.objects.get()
+    assert (summary.new, summary.updated, summary.unchanged) == (0, 0, 2)
+    assert cable.source == "r2.txt"
+    assert cable.versions.count() == 1
+
+
+def test_an_earlier_release_imported_again_does_not_replace_the_newer_text():
+    import_records([bare(lima_text(), "release-1.txt")])
+    import_records([bare(lima_text() + "\n", "release-2.txt")])
+    summary = import_records([bare(lima_text(), "release-1.txt")])
+    assert summary.unchanged == 1
+    assert Cable.objects.get().source == "release-2.txt"
+
+
 def test_search_index_has_one_row_per_imported_cable():
     import_records([bare(lima_text()), bare(cited_cable_text())])
     assert search_hits("narcotics") == {"07LIMA3673", "07LIMA3638"}
@@ -267,6 +285,14 @@ def test_truncated_cable_is_quarantined_with_its_raw_text_and_position():
     )
     assert rejected.error.startswith("cut.txt: file, line ")
     assert not Cable.objects.exists()
+
+
+def test_a_bad_record_imported_again_is_counted_but_not_quarantined_twice():
+    header_only = "".join(lima_text().splitlines(keepends=True)[:17])
+    import_records([bare(header_only, source="cut.txt")])
+    summary = import_records([bare(header_only, source="cut.txt")])
+    assert summary.rejected == 1
+    assert RejectedRecord.objects.count() == 1
 
 
 def test_parse_error_line_counts_from_where_the_record_starts_in_its_file():
