@@ -1,12 +1,15 @@
 """Build a synthetic archive the size of Cablegate and time the pages users hit.
 
-    python bench/search_rate.py build --cables 251287 --full 30000     # once per database
+    python bench/search_rate.py build --cables 251287 --full 30000     # synthetic, once per db
+    python bench/search_rate.py load --cables 100000                   # real cables, once per db
     python bench/search_rate.py measure                                # prints one line a figure
 
-The database comes from DATABASE_URL as usual, so point it at a scratch database, e.g.
-DATABASE_URL=sqlite:////tmp/bench.sqlite3 or postgres://postgres@127.0.0.1:5432/cables_bench.
-Bodies are drawn from the words of the real cables in tests/data with a Zipf distribution, so a
-common word ("government") matches most cables, as it does in the real corpus.
+The database comes from DATABASE_URL, or from --database-url given before the command, so point
+it at a scratch database, e.g. sqlite:////tmp/bench.sqlite3 or
+postgres://postgres@127.0.0.1:5432/cables_bench. `build` draws bodies from the words of the real
+cables in tests/data with a Zipf distribution, so a common word ("government") matches most
+cables. `load` imports the cables.csv-shaped corpus of bench/import_rate.py: the real cables of
+../shared/data repeated under fresh reference ids.
 """
 
 import argparse
@@ -22,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+if "--database-url" in sys.argv:
+    # Settings read DATABASE_URL once, at django.setup(), so it must be in place before that.
+    os.environ["DATABASE_URL"] = sys.argv[sys.argv.index("--database-url") + 1]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cablearchive.settings")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
@@ -33,7 +39,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from cables import search  # noqa: E402
+from cables import facets, search  # noqa: E402
 from cables.models import Cable, CableTag, Origin, Recipient, Tag  # noqa: E402
 
 CLASSIFICATIONS = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "UNCLASSIFIED//FOR OFFICIAL USE ONLY"]
@@ -78,6 +84,23 @@ def build(total: int, full: int, batch: int) -> None:
             )
             search.index_cables([c.pk for c in cables])
         print(f"{first + size} cables", flush=True)
+
+
+def load(total: int, data: Path, batch: int) -> None:
+    """Import `total` real cables under fresh ids through the import command, as users would."""
+    import tempfile
+
+    from import_rate import build_csv_corpus
+
+    call_command("migrate", verbosity=0)
+    with tempfile.TemporaryDirectory(prefix="cablearchive-search-bench-") as tmp:
+        corpus, written = build_csv_corpus(Path(tmp) / "cables.csv", total, data)
+        print(f"corpus: {written:,} cables", flush=True)
+        began = time.perf_counter()
+        call_command("import_cables", str(corpus), batch_size=batch)
+    print(f"imported in {time.perf_counter() - began:.0f} s", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE" if connection.vendor == "postgresql" else "PRAGMA optimize")
 
 
 def make(n: int, full: bool, rng: random.Random, words, weights, origins) -> Cable:
@@ -130,6 +153,12 @@ def measure() -> None:
         timed(
             "  for comparison: ts_rank over every match", lambda: list(every.order_by("-rank")[:50])
         )
+    if hasattr(facets, "summarize"):
+        timed(
+            f"summary of {common!r}: count, facets, chart in one query",
+            lambda: facets.summarize(search.matching(base, common)),
+        )
+        timed("summary of the whole archive (a cache miss)", lambda: facets._summarize(base))
     ids = list(ranked.values_list("id", flat=True)[:50])
     timed("snippets for one page of 50", lambda: search.snippets(ids, common))
     client = Client(HTTP_HOST="localhost")
@@ -159,15 +188,22 @@ def measure() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="an existing database (default: DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", required=True)
     builder = sub.add_parser("build")
     builder.add_argument("--cables", type=int, default=251_287)
     builder.add_argument("--full", type=int, default=30_000, help="cables with 500-word bodies")
     builder.add_argument("--batch", type=int, default=2000)
+    loader = sub.add_parser("load")
+    loader.add_argument("--cables", type=int, default=100_000)
+    loader.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    loader.add_argument("--batch", type=int, default=500)
     sub.add_parser("measure")
     args = parser.parse_args()
     if args.command == "build":
         build(args.cables, args.full, args.batch)
+    elif args.command == "load":
+        load(args.cables, args.data, args.batch)
     else:
         measure()
 

@@ -1,7 +1,8 @@
 """The list and the cable as data: JSON objects and a streamed CSV of every matching row."""
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 from django.core.paginator import Page
@@ -89,19 +90,19 @@ class Echo:
         return value
 
 
-def csv_response(queryset: QuerySet, request: HttpRequest) -> StreamingHttpResponse:
-    """Every matching cable, streamed in chunks with their tags prefetched per chunk."""
+def csv_response(parts: Sequence[QuerySet], request: HttpRequest) -> StreamingHttpResponse:
+    """Every matching cable, part after part, streamed in chunks with their tags prefetched."""
     response = StreamingHttpResponse(
-        _csv_lines(queryset, request), content_type="text/csv; charset=utf-8"
+        _csv_lines(parts, request), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = 'attachment; filename="cables.csv"'
     return response
 
 
-def _csv_lines(queryset: QuerySet, request: HttpRequest) -> Iterator[str]:
+def _csv_lines(parts: Sequence[QuerySet], request: HttpRequest) -> Iterator[str]:
     writer = csv.writer(Echo())
     yield writer.writerow(CSV_COLUMNS)
-    for cable in queryset.iterator(chunk_size=CSV_CHUNK):
+    for cable in chain.from_iterable(part.iterator(chunk_size=CSV_CHUNK) for part in parts):
         row = cable_row(cable, request)
         row["tags"] = " ".join(row["tags"])
         yield writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])

@@ -127,11 +127,23 @@ class CableFilter(django_filters.FilterSet):
             chosen = ""
         return chosen or ("relevance" if self.text else "newest")
 
-    def ordered(self) -> QuerySet:
-        """The filtered cables in the chosen order, ready for one page of the list."""
+    def dated(self) -> QuerySet:
+        """The filtered cables by date: oldest first when chosen, else newest first."""
         qs = self.qs.for_list()
-        if self.sort_order == "relevance":
-            return search.by_relevance(qs, self.text)
         if self.sort_order == "oldest":
             return qs.order_by("created", "id")
         return qs.order_by("-created", "-id")
+
+    def ranked(self) -> QuerySet | None:
+        """The ranked head of a relevance sort (see search.by_relevance), else None."""
+        if self.sort_order != "relevance":
+            return None
+        return search.by_relevance(self.qs.for_list(), self.text)
+
+    def ordered(self) -> list[QuerySet]:
+        """Every filtered cable in the chosen order, in parts: the ranked head, the dated rest."""
+        ranked = self.ranked()
+        if ranked is None:
+            return [self.dated()]
+        head = search.ranked_count(None)
+        return [ranked] if head is None else [ranked, self.dated()[head:]]

@@ -6,8 +6,9 @@ All accept websearch syntax: words (all required), `"exact phrase"`, `OR`, `-wor
 
 Ranking every match of a common word is slow on PostgreSQL because `ts_rank` has to detoast each
 cable's tsvector. Relevance therefore ranks a bounded candidate set (the RANK_CANDIDATES newest
-matches, found through the GIN index and the created index without reading any vector); the other
-matches follow by date. SQLite's bm25() reads only FTS5's own index, so there it ranks every match.
+matches) and reads only those vectors; the other matches follow by date, so a page past the
+candidates is a page of the date order. SQLite's bm25() reads only FTS5's own index, so there it
+ranks every match.
 """
 
 import re
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Case, F, FloatField, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -281,18 +282,22 @@ def matching(queryset: QuerySet, text: str) -> QuerySet:
 
 
 def by_relevance(queryset: QuerySet, text: str) -> QuerySet:
-    """Matching cables best first; ties, and on PostgreSQL matches past the candidates, by date."""
+    """The ranked head of the matches, best first, ties by date; `ranked_count` says how long.
+
+    PostgreSQL ranks only the RANK_CANDIDATES newest matches; the list continues with the other
+    matches by date, which is the date order from that position on.
+    """
     query = parse_query(text)
     if not query:
         return queryset.none()
     if connection.vendor == "postgresql":
         candidates = queryset.order_by("-created", "-id").values("id")[:RANK_CANDIDATES]
-        rank = Case(
-            When(id__in=candidates, then=SearchRank(F("search_vector"), _ts_query(text))),
-            default=Value(0.0),
-            output_field=FloatField(),
+        return (
+            queryset.model.objects.for_list()
+            .filter(id__in=candidates)
+            .annotate(rank=SearchRank(F("search_vector"), _ts_query(text)))
+            .order_by("-rank", "-created", "-id")
         )
-        return queryset.annotate(rank=rank).order_by("-rank", "-created", "-id")
     # bm25() can only be read from the FTS5 cursor itself, hence the join.
     return queryset.extra(
         tables=["cables_cable_fts"],
@@ -300,6 +305,13 @@ def by_relevance(queryset: QuerySet, text: str) -> QuerySet:
         params=[query.to_fts5()],
         select={"rank": f"-bm25(cables_cable_fts, {BM25_WEIGHTS})"},
     ).order_by("-rank", "-created", "-id")
+
+
+def ranked_count(total: int | None) -> int | None:
+    """How many of `total` matches `by_relevance` ranks (None: all); the rest follow by date."""
+    if connection.vendor != "postgresql":
+        return total
+    return RANK_CANDIDATES if total is None else min(total, RANK_CANDIDATES)
 
 
 def snippets(cable_ids: Iterable[int], text: str) -> dict[int, SafeString]:

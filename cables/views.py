@@ -1,58 +1,81 @@
 """The pages users see. The work sits in filters, facets, search and QuerySet methods."""
 
+from datetime import UTC, datetime
+
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from . import display, exports, search
-from .facets import FACETS, Period, facet_results, monthly_counts
+from .facets import Period, facet_results, summarize, unfiltered
 from .feeds import CableFeed
 from .filters import SORTS, CableFilter
-from .models import Cable, Origin, Recipient, Tag
+from .models import Cable, CableTag, Origin, Recipient, Tag
 
 PAGE_SIZE = 50
 FIRST_YEAR, LAST_YEAR = 1966, 2010
 
 
 class ArchivePaginator(Paginator):
-    """Counts on the unordered filter, and reads pages past the middle from the other end.
+    """Pages of a count known in advance, read from the other end past the middle.
 
     OFFSET costs as many rows as it skips, so the last page of 251,287 cables is read as the
     first page of the reversed order: no page ever skips more than half the result. The rows
     skipped are ids read from the (created, id) index, and only the page's rows are fetched.
+    A relevance sort ranks its first `ranked_count` rows; the rest are the date order's.
     """
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, count_from: QuerySet) -> None:
-        super().__init__(object_list, per_page)
-        self.count_from = count_from
+    def __init__(
+        self,
+        dated: QuerySet,
+        per_page: int,
+        *,
+        count: int,
+        ranked: QuerySet | None = None,
+        ranked_count: int = 0,
+    ) -> None:
+        super().__init__(dated, per_page)
+        self.known_count = count
+        self.ranked, self.ranked_count = ranked, ranked_count if ranked is not None else 0
 
-    @cached_property
+    @property
     def count(self) -> int:
-        return self.count_from.count()
+        return self.known_count
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        if bottom > self.count // 2:
-            rows = self.rows(self.object_list.reverse(), self.count - top, self.count - bottom)
-            rows.reverse()
-        else:
-            rows = self.rows(self.object_list, bottom, top)
+        rows = []
+        if bottom < self.ranked_count:
+            rows = list(self.ranked[bottom : min(top, self.ranked_count)])
+        if top > self.ranked_count:
+            rows += self.dated_rows(max(bottom, self.ranked_count), top)
         return self._get_page(rows, number, self)
+
+    def dated_rows(self, start: int, stop: int) -> list:
+        if start > self.count // 2:
+            rows = self.rows(self.object_list.reverse(), self.count - stop, self.count - start)
+            rows.reverse()
+            return rows
+        return self.rows(self.object_list, start, stop)
 
     @staticmethod
     def rows(queryset: QuerySet, start: int, stop: int) -> list:
-        if "rank" in queryset.query.annotations or queryset.query.extra:
-            return list(queryset[start:stop])
         return list(queryset.filter(pk__in=queryset.values("pk")[start:stop]))
 
 
-def paginate(filterset: CableFilter, number: str | None):
-    paginator = ArchivePaginator(filterset.ordered(), PAGE_SIZE, count_from=filterset.qs)
+def paginate(filterset: CableFilter, number: str | None, count: int):
+    ranked = filterset.ranked()
+    paginator = ArchivePaginator(
+        filterset.dated(),
+        PAGE_SIZE,
+        count=count,
+        ranked=ranked,
+        ranked_count=search.ranked_count(count) if ranked is not None else 0,
+    )
     try:
         page = paginator.page(number or 1)
     except InvalidPage as error:
@@ -65,14 +88,19 @@ def paginate(filterset: CableFilter, number: str | None):
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    cables = Cable.objects.all()
+    summary = summarize(Cable.objects.all())
+    months = summary.months
     context = {
-        "totals": cables.aggregate(count=Count("id"), first=Min("created"), last=Max("created")),
-        "origin_count": Origin.objects.count(),
-        "chart": display.month_chart(monthly_counts(cables)),
-        "origins": FACETS[0].rows(cables, 10),
-        "tags": FACETS[1].rows(cables, 15),
-        "recent": cables.for_list().order_by("-created", "-id")[:10],
+        "totals": {
+            "count": summary.count,
+            "first": month_start(months[0][0]) if months else None,
+            "last": month_start(months[-1][0]) if months else None,
+        },
+        "origin_count": len(summary.origins),
+        "chart": display.month_chart(months),
+        "origins": summary.origins[:10],
+        "tags": summary.tags[:15],
+        "recent": Cable.objects.for_list().order_by("-created", "-id")[:10],
     }
     return render(request, "cables/home.html", context)
 
@@ -85,15 +113,16 @@ def cable_list(request: HttpRequest) -> HttpResponse:
         return exports.csv_response(filterset.ordered(), request)
     if output == "atom":
         return CableFeed()(request)
-    page = paginate(filterset, request.GET.get("page"))
-    facets = facet_results(filterset.qs, request.GET)
+    summary = summarize(filterset.qs)
+    page = paginate(filterset, request.GET.get("page"), summary.count)
+    facets = facet_results(filterset.qs, request.GET, summary=summary)
     if output == "json":
         return JsonResponse(exports.list_json(request, page, facets))
     context = {
         "filter": filterset,
         "page": page,
         "facets": facets,
-        "chart": display.month_chart(monthly_counts(filterset.qs)),
+        "chart": display.month_chart(summary.months),
         "sorts": SORTS,
         "kept": kept_params(request),
         "links": export_links(request),
@@ -134,21 +163,41 @@ def cable_raw(request: HttpRequest, refid: str) -> HttpResponse:
 
 @require_GET
 def origin_list(request: HttpRequest) -> HttpResponse:
-    years: dict[int, dict[str, int]] = {}
-    per_year = Cable.objects.annotate(year=Period("created", 4)).values("origin_id", "year")
-    for row in per_year.annotate(n=Count("id")).order_by():
-        years.setdefault(row["origin_id"], {})[row["year"]] = row["n"]
-    origins = Origin.objects.annotate(count=Count("cables")).filter(count__gt=0).order_by("name")
-    rows = [(o, display.sparkline(years.get(o.pk, {}), FIRST_YEAR, LAST_YEAR)) for o in origins]
+    years = unfiltered("origin-years", origin_years)
+    origins = Origin.objects.filter(id__in=years).order_by("name")
+    rows = [(o, display.sparkline(years[o.pk], FIRST_YEAR, LAST_YEAR)) for o in origins]
+    for origin, _sparkline in rows:
+        origin.count = sum(years[origin.pk].values())
     return render(
         request, "cables/origin_list.html", {"rows": rows, "width": 2 * (LAST_YEAR - FIRST_YEAR)}
     )
 
 
+def origin_years() -> dict[int, dict[str, int]]:
+    """{origin id: {"YYYY": cables}} for every post that sent cables."""
+    years: dict[int, dict[str, int]] = {}
+    per_year = Cable.objects.annotate(year=Period("created", 4)).values("origin_id", "year")
+    for row in per_year.annotate(n=Count("id")).order_by():
+        years.setdefault(row["origin_id"], {})[row["year"]] = row["n"]
+    return years
+
+
 @require_GET
 def tag_list(request: HttpRequest) -> HttpResponse:
-    tags = Tag.objects.annotate(count=Count("cabletag")).filter(count__gt=0).order_by("code")
+    counts = unfiltered("tag-counts", tag_counts)
+    tags = list(Tag.objects.filter(id__in=counts).order_by("code"))
+    for tag in tags:
+        tag.count = counts[tag.pk]
     return render(request, "cables/tag_list.html", {"tags": tags})
+
+
+def tag_counts() -> dict[int, int]:
+    links = CableTag.objects.values("tag_id").annotate(n=Count("id")).order_by()
+    return {row["tag_id"]: row["n"] for row in links}
+
+
+def month_start(month: str) -> datetime:
+    return datetime(int(month[:4]), int(month[5:7]), 1, tzinfo=UTC)
 
 
 def kept_params(request: HttpRequest) -> list[tuple[str, str]]:

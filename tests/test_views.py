@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from tests.fixtures_web import make_cable
@@ -246,16 +247,27 @@ def test_the_tags_page_is_a_glossary_with_counts(client, archive):
 def test_the_list_issues_a_fixed_number_of_queries_whatever_the_page_size(
     client, archive, django_assert_num_queries
 ):
-    # count, page, tags of the page, four facets, the monthly chart
-    with django_assert_num_queries(8):
+    # archive version, one summary (count, four facets, chart), page, tags of the page
+    with django_assert_num_queries(4):
         client.get(LIST)
     make_cable("09LIMA1", body="x", tags=["PE", "SNAR", "PGOV"])
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(4):
         client.get(LIST)
+
+
+def test_the_unfiltered_list_reads_its_summary_from_the_cache_until_the_archive_changes(
+    client, archive, django_assert_num_queries
+):
+    client.get(LIST)
+    with django_assert_num_queries(3):
+        client.get(LIST)
+    make_cable("09LIMA1", body="x", tags=["PE"])
+    assert client.get(LIST).context["page"].paginator.count == 15
 
 
 def test_a_search_adds_only_the_snippets_query(client, archive, django_assert_num_queries):
-    with django_assert_num_queries(9):
+    # one summary (count, four facets, chart), page, tags of the page, snippets
+    with django_assert_num_queries(4):
         client.get(LIST, {"q": "shah"})
 
 
@@ -270,8 +282,22 @@ def test_the_cable_page_issues_a_fixed_number_of_queries(
 
 
 def test_the_home_page_issues_a_fixed_number_of_queries(client, archive, django_assert_num_queries):
-    with django_assert_num_queries(7):
+    # archive version, one summary (totals, chart, busiest posts and TAGs), recent, their tags
+    with django_assert_num_queries(4):
         client.get(reverse("cables:home"))
+
+
+def test_a_relevance_sort_continues_by_date_past_the_ranked_candidates(
+    client, archive, monkeypatch
+):
+    newest = listed(client.get(LIST, {"q": "shah", "sort": "newest"}))
+    monkeypatch.setattr("cables.search.RANK_CANDIDATES", 3)
+    monkeypatch.setattr("cables.views.PAGE_SIZE", 2)
+    pages = [listed(client.get(LIST, {"q": "shah", "page": n})) for n in (1, 2, 3, 4)]
+    everything = [refid for page in pages for refid in page]
+    assert sorted(everything) == sorted(newest)
+    if connection.vendor == "postgresql":
+        assert everything[3:] == newest[3:]
 
 
 @pytest.mark.parametrize("sort", ["relevance", "oldest"])
