@@ -210,7 +210,7 @@ def cable_fields(record: RawRecord, cable: ParsedCable) -> dict[str, Any]:
         "source": record.source,
         "source_format": record.format,
         "source_position": _position(record),
-        "content_hash": content_hash(record.raw),
+        "content_hash": content_hash(cable.header, cable.body),
         "warnings": list(dict.fromkeys((*cable.warnings, *record.warnings))),
     }
 
@@ -246,8 +246,11 @@ def cable_json(record: RawRecord, cable: ParsedCable) -> dict[str, Any]:
     }
 
 
-def content_hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+def content_hash(header: str, body: str) -> str:
+    """SHA-256 of the cable's own text, whatever wrapped it (a CSV row, a Scoop page, a file)."""
+    lines = f"{header}\n{body}".splitlines()
+    text = "\n".join(line.rstrip() for line in lines).strip("\n")
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -493,6 +496,7 @@ class _Current:
     cable_id: int | None = None
     incoming: _Parsed | None = None
     earlier: frozenset[str] = frozenset()  # hashes of the texts it held before
+    dump_id: int | None = None
     source: str = ""
     source_format: str = ""
     source_position: str = ""
@@ -524,8 +528,10 @@ def _plan(parsed: Sequence[_Parsed], known: dict[str, _Current], summary: Import
             summary.updated += 1
             versions.append((refid, previous))
         earlier = previous.earlier | {previous.hash} if previous else frozenset()
+        # A format that does not state the dump's id must not erase one another format gave.
+        dump_id = item.fields["dump_id"] or (previous.dump_id if previous else None)
         state[refid] = _Current(
-            incoming_hash, previous.cable_id if previous else None, item, earlier
+            incoming_hash, previous.cable_id if previous else None, item, earlier, dump_id=dump_id
         )
     final = {refid: current for refid, current in state.items() if current.incoming}
     new = [refid for refid, current in final.items() if current.cable_id is None]
@@ -615,7 +621,15 @@ def _not_yet_quarantined(rows: list[RejectedRecord]) -> list[RejectedRecord]:
     return [row for key, row in fresh.items() if key not in waiting]
 
 
-_STORED_FIELDS = ("id", "refid", "content_hash", "source", "source_format", "source_position")
+_STORED_FIELDS = (
+    "id",
+    "refid",
+    "dump_id",
+    "content_hash",
+    "source",
+    "source_format",
+    "source_position",
+)
 
 
 def _stored(refids: set[str]) -> dict[str, _Current]:
@@ -633,6 +647,7 @@ def _stored(refids: set[str]) -> dict[str, _Current]:
             source_position=row["source_position"],
             imported_at=row["updated_at"],
             earlier=frozenset(earlier[row["refid"]]),
+            dump_id=row["dump_id"],
         )
         for row in rows
     }
@@ -769,8 +784,9 @@ def _update_cables(plan: _Plan, origins: dict[str, int]) -> None:
         if current.cable_id is None:
             continue
         item = current.incoming
+        fields = {**item.fields, "dump_id": current.dump_id}
         cable = Cable(
-            id=current.cable_id, origin_id=origins[item.cable.origin], updated_at=now, **item.fields
+            id=current.cable_id, origin_id=origins[item.cable.origin], updated_at=now, **fields
         )
         cables.append(cable)
     if cables:
@@ -796,7 +812,7 @@ def _save_versions(versions: list[tuple[str, _Current]], ids: dict[str, int]) ->
             CableVersion(
                 cable_id=ids[refid],
                 raw=raw,
-                content_hash=content_hash(raw),
+                content_hash=current.hash,
                 source=provenance[0],
                 source_format=provenance[1],
                 source_position=provenance[2],

@@ -132,7 +132,7 @@ class Cable(models.Model):
         ROUTINE = "ROUTINE", "ROUTINE"
 
     refid = models.CharField(_("reference id"), max_length=64, unique=True)
-    dump_id = models.PositiveIntegerField(_("dump id"), null=True, blank=True, db_index=True)
+    dump_id = models.PositiveBigIntegerField(_("dump id"), null=True, blank=True, db_index=True)
     created = models.DateTimeField(_("date and time (UTC)"), null=True, blank=True, db_index=True)
     origin = models.ForeignKey(
         Origin, on_delete=models.PROTECT, related_name="cables", verbose_name=_("origin")
@@ -161,7 +161,7 @@ class Cable(models.Model):
     source = models.CharField(_("source file"), max_length=1000, blank=True)
     source_format = models.CharField(_("source format"), max_length=20, blank=True)
     source_position = models.CharField(_("record position"), max_length=200, blank=True)
-    content_hash = models.CharField(_("content hash (SHA-256 of raw)"), max_length=64)
+    content_hash = models.CharField(_("content hash (SHA-256 of the cable text)"), max_length=64)
     warnings = models.JSONField(_("parse warnings"), default=list, blank=True)
     imported_at = models.DateTimeField(_("first imported"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)

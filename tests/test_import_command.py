@@ -145,7 +145,7 @@ def test_json_dry_run_prints_one_object_per_cable_and_nothing_else():
     cable = json.loads(lines[0])
     assert len(lines) == 2
     assert set(cable) == JSON_KEYS
-    assert "1 new, 1 updated" in err
+    assert "1 new, 0 updated, 1 unchanged" in err  # the same cable text in two wrappers
 
 
 @pytest.mark.django_db

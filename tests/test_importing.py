@@ -1,4 +1,3 @@
-import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,9 @@ SEED = DATA / "seed.txt"
 LIMA = DATA / "import_07LIMA3673.txt"  # the seed's cable as bare text: header lines, then body
 
 pytestmark = pytest.mark.django_db
+
+
+EDIT = "\nCORRECTED COPY\n"  # appended to a cable's text: a change a later release could make
 
 
 def lima_text() -> str:
@@ -130,7 +132,31 @@ def test_seed_raw_text_is_byte_for_byte_the_file():
 def test_seed_provenance_names_file_format_and_hash():
     cable = import_seed()
     assert (cable.source, cable.source_format) == (str(SEED), "scoop")
-    assert cable.content_hash == hashlib.sha256(cable.raw.encode("utf-8")).hexdigest()
+    assert cable.content_hash == importing.content_hash(cable.header, cable.body)
+
+
+def test_the_text_hash_ignores_line_endings_and_trailing_spaces_only():
+    text = lima_text()
+    crlf = text.replace("\n", " \r\n")
+    assert importing.content_hash("", crlf) == importing.content_hash("", text)
+    assert importing.content_hash("", text.replace("MCKINLEY", "MCKINLEY.")) != (
+        importing.content_hash("", text)
+    )
+
+
+def test_the_same_cable_as_a_bare_file_after_its_scoop_page_is_unchanged():
+    import_seed()
+    summary = import_records([bare(lima_text(), source="lima.txt")])
+    assert summary.unchanged == 1
+    assert Cable.objects.get().source_format == "scoop"
+
+
+def test_a_format_without_the_dump_id_keeps_the_one_already_stored():
+    import_seed()
+    import_records([bare(lima_text() + "\nCORRECTED COPY\n", source="lima.txt")])
+    cable = Cable.objects.get()
+    assert cable.source_format == "raw"
+    assert cable.dump_id == 130835
 
 
 def test_seed_subject_is_joined_over_its_two_lines():
@@ -199,7 +225,7 @@ def test_changed_text_updates_the_cable_and_keeps_the_old_text_as_a_version():
 def test_updated_cable_keeps_its_id_so_citations_stay_resolved():
     import_records([bare(lima_text()), bare(cited_cable_text())])
     cited = Cable.objects.get(refid="07LIMA3638")
-    import_records([bare(cited_cable_text() + "\n")])
+    import_records([bare(cited_cable_text() + EDIT)])
     assert Reference.objects.get(target_refid="07LIMA3638").cited_id == cited.id
 
 
@@ -214,7 +240,7 @@ def test_update_replaces_recipients_tags_and_references_without_duplicates():
 
 def test_duplicate_refids_in_one_batch_count_in_order_and_the_last_text_wins():
     text = lima_text()
-    changed = text + "\n"
+    changed = text + EDIT
     summary = import_records([bare(text), bare(changed), bare(changed)])
     cable = Cable.objects.get()
     assert (summary.new, summary.updated, summary.unchanged) == (1, 1, 1)
@@ -224,7 +250,7 @@ def test_duplicate_refids_in_one_batch_count_in_order_and_the_last_text_wins():
 
 
 def test_rerunning_an_import_of_two_releases_of_a_cable_changes_nothing():
-    release_1, release_2 = bare(lima_text(), "release-1.txt"), bare(lima_text() + "\n", "r2.txt")
+    release_1, release_2 = bare(lima_text(), "release-1.txt"), bare(lima_text() + EDIT, "r2.txt")
     import_records([release_1, release_2])
     summary = import_records([release_1, release_2])
     cable = Cable.objects.get()
@@ -235,7 +261,7 @@ def test_rerunning_an_import_of_two_releases_of_a_cable_changes_nothing():
 
 def test_an_earlier_release_imported_again_does_not_replace_the_newer_text():
     import_records([bare(lima_text(), "release-1.txt")])
-    import_records([bare(lima_text() + "\n", "release-2.txt")])
+    import_records([bare(lima_text() + EDIT, "release-2.txt")])
     summary = import_records([bare(lima_text(), "release-1.txt")])
     assert summary.unchanged == 1
     assert Cable.objects.get().source == "release-2.txt"
@@ -334,7 +360,7 @@ def test_a_parser_crash_quarantines_only_that_record(monkeypatch):
 
 def test_records_read_always_equal_the_sum_of_the_outcomes():
     header_only = "".join(lima_text().splitlines(keepends=True)[:17])
-    records = [bare(lima_text()), bare(lima_text()), bare(header_only), bare(lima_text() + "\n")]
+    records = [bare(lima_text()), bare(lima_text()), bare(header_only), bare(lima_text() + EDIT)]
     summary = import_records(records, batch_size=3)
     assert summary.records == 4
     assert (summary.new, summary.updated, summary.unchanged, summary.rejected) == (1, 1, 1, 1)
@@ -374,7 +400,7 @@ def test_dry_run_writes_nothing_not_even_rejections():
 
 def test_dry_run_counts_like_a_real_run_across_batches():
     import_records([bare(cited_cable_text())])
-    records = [bare(lima_text()), bare(lima_text()), bare(cited_cable_text() + "\n")]
+    records = [bare(lima_text()), bare(lima_text()), bare(cited_cable_text() + EDIT)]
     summary = import_records(records, dry_run=True, batch_size=1)
     assert (summary.new, summary.updated, summary.unchanged) == (1, 1, 1)
 
@@ -413,7 +439,7 @@ def batch_of(serials: range, updated: range, tag: str) -> list[RawRecord]:
     """New cables carrying one fresh tag, plus changed text for cables imported before."""
     text = lima_text().replace("TAGS: PGOV", f"TAGS: {tag} PGOV")
     return [bare(with_serial(text, s)) for s in serials] + [
-        bare(with_serial(lima_text(), s) + "\n") for s in updated
+        bare(with_serial(lima_text(), s) + EDIT) for s in updated
     ]
 
 

@@ -200,3 +200,18 @@ def test_a_state_cable_is_never_named_from_its_de_line():
     )
     with pytest.raises(ParseError, match="no reference id"):
         parse_cable(header, SAN_SALVADOR_BODY)  # the DE line holds only the last four digits
+
+
+@pytest.mark.parametrize(
+    "refid", ["07LIMA/3674", "07 LIMA 3674", "<b>07LIMA1</b>", "07lima1", "0712"]
+)
+def test_a_published_reference_id_outside_the_canonical_shape_is_refused(refid):
+    header, body = seed_parts()
+    with pytest.raises(ParseError, match="malformed reference id"):
+        parse_cable(header, body, Metadata(refid=refid))
+
+
+def test_a_malformed_but_published_reference_id_of_the_right_shape_is_kept():
+    header, body = seed_parts()
+    parsed = parse_cable(header, body, Metadata(refid="7575LIBREVILLE1895"))
+    assert parsed.refid == "7575LIBREVILLE1895"

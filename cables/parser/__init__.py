@@ -39,6 +39,7 @@ _HEADER_LINE = re.compile(
 )
 _MAX_CLOCK_SKEW_MINUTES = 59
 _REDACTED = re.compile(r"X{3,}")
+_REFID_SHAPE = re.compile(r"[0-9]{2}(?=[0-9]*[A-Z])[0-9A-Z]{2,60}")
 _LONG_SERIALS = frozenset({"STATE", "SECDEF"})  # serials past 9999: the DE line cuts them
 # The footer of partial extracts: "2004CARACA02200 - CONFIDENTIAL".
 _EXTRACT_FOOTER = re.compile(r"(?m)^[ \t]*((?:19|20)\d\d)[A-Z]{3,}\d{5}[ \t]+-[ \t]+[A-Z]")
@@ -149,6 +150,9 @@ def _refid(
     derived = _derived_refid(head, cls_line, year)
     if metadata.refid:
         refid = metadata.refid.strip()
+        if not _REFID_SHAPE.fullmatch(refid):
+            # It names the cable's page and its links: text outside [0-9A-Z] would break them.
+            raise ParseError(f"malformed reference id {refid[:80]!r}: expected e.g. 07LIMA3673")
         canonical_refid = canonical.canonical_id(refid)
         if derived and derived != canonical_refid:
             notes.append(f"reference id: metadata says {refid}, the text suggests {derived}")
