@@ -177,6 +177,7 @@ class Cable(models.Model):
         indexes = [
             models.Index(fields=["origin", "created"], name="cable_origin_created"),
             models.Index(fields=["created", "id"], name="cable_created_id"),
+            models.Index(fields=["updated_at"], name="cable_updated_at"),
         ]
 
     def __str__(self) -> str:

@@ -1,17 +1,18 @@
-"""An index on updated_at, so the archive's version (facets.VERSION_SQL) never scans the table.
+"""An index on updated_at, so the archive's version key (facets.VERSION_SQL) never scans the table.
 
-Raw SQL rather than Meta.indexes: it serves a cache key, not a query users write.
+A model index rather than raw SQL: SQLite rebuilds the table on some later AlterFields, and only
+indexes Django knows about are rebuilt with it.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
     dependencies = [("cables", "0003_tag_kind_unknown")]
 
     operations = [
-        migrations.RunSQL(
-            "CREATE INDEX cable_updated_at ON cables_cable (updated_at)",
-            "DROP INDEX IF EXISTS cable_updated_at",
+        migrations.AddIndex(
+            model_name="cable",
+            index=models.Index(fields=["updated_at"], name="cable_updated_at"),
         ),
     ]
