@@ -73,16 +73,20 @@ _RAW_CAP = 4 * 1024 * 1024  # characters of raw text kept with a BadRecord
 _READ_BUFFER = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _CSV_FIELDS = 8
-_CSV_DATE = "%m/%d/%Y %H:%M"
-_CSV_DATE_PARTS = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})")
+_CSV_DATE_PARTS = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{1,2}):([0-9]{2})")
+_ISO_DATE_PARTS = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2}) ([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
+)
+_NUMBER = re.compile(r"[0-9]+")
+_MAX_DUMP_ID = 2**63 - 1  # the widest integer column either database has
 
 _CSV_CHUNK = 1024 * 1024
-_CSV_START = re.compile(r'"\d+","')
+_CSV_START = re.compile(r'"[0-9]+","')
 _CSV_SNIFF = re.compile(r'\A"[^"\n]{1,20}","[^"\n]{0,40}","')
-_CSV_ROW_BYTES = re.compile(rb'\n"\d{1,15}","')
+_CSV_ROW_BYTES = re.compile(rb'\n"[0-9]{1,19}","')
 _HTML_SNIFF = re.compile(r"<(?:!doctype html|html|table class=['\"]cable['\"])", re.I)
-_SCOOP_ID = re.compile(r"id: (\d+)")
-_SCOOP_SNIFF = re.compile(r"^id: \d+.*\n(?:.*\n){0,8}?refid: \S", re.M)
+_SCOOP_ID = re.compile(r"id: ([0-9]+)(?:\s|$)")
+_SCOOP_SNIFF = re.compile(r"^id: [0-9]+.*\n(?:.*\n){0,8}?refid: \S", re.M)
 _SCOOP_ENDS = re.compile(r"=+\s*CABLE ENDS\s*=+")
 _SCOOP_HEADER_ENDS = re.compile(r"-+ header ends -+")
 _SCOOP_FOOTER = re.compile(r"©\s*Scoop Media|^View as:")
@@ -295,11 +299,15 @@ def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n") if "\r" in text else text
 
 
-def _utc(value: str, pattern: str) -> datetime | None:
-    try:
-        return datetime.strptime(value.strip(), pattern).replace(tzinfo=UTC)
-    except ValueError:
-        return None
+def _dump_id(value: str) -> int | str:
+    """The id as an int, or what is wrong with it: only ASCII digits, within 63 bits."""
+    text = value.strip()
+    if not (text.isdecimal() and _NUMBER.fullmatch(text)):
+        return f"id is not a number: {value[:40]!r}"
+    # Checked by length first: int() refuses strings of more than 4,300 digits.
+    if len(text.lstrip("0")) > 19 or int(text) > _MAX_DUMP_ID:
+        return f"dump id out of range: {text[:40]}"
+    return int(text)
 
 
 def _csv_date(value: str) -> datetime | None:
@@ -308,10 +316,26 @@ def _csv_date(value: str) -> datetime | None:
     if found is None:
         return None
     month, day, year, hour, minute = map(int, found.groups())
+    return _datetime(year, month, day, hour, minute)
+
+
+def _iso_date(value: str) -> datetime | None:
+    """`2009-02-05 16:36`, seconds optional, as the WikiLeaks pages write it."""
+    found = _ISO_DATE_PARTS.fullmatch(value.strip())
+    if found is None:
+        return None
+    return _datetime(*(int(part) for part in found.groups(default="0")))
+
+
+def _datetime(*parts: int) -> datetime | None:
     try:
-        return datetime(year, month, day, hour, minute, tzinfo=UTC)
+        return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
     except ValueError:
         return None
+
+
+def _bad_date(value: str) -> str:
+    return f"unparseable date: {value.strip()[:40]!r}"
 
 
 def _references(value: str) -> tuple[str, ...]:
@@ -364,6 +388,9 @@ def _html_records(source: str, stream: BinaryIO, limits: Limits) -> Iterator[Rec
     if prelude:
         body = body[prelude.end() :]
     metadata = _html_metadata(cells, prelude)
+    if isinstance(metadata, str):
+        yield _bad(source, "file", 1, "html", metadata, page)
+        return
     yield RawRecord(source, "file", 1, "html", page, header, body, metadata, warnings)
 
 
@@ -383,22 +410,32 @@ def _table_cells(table: str) -> dict[str, str]:
     return {}
 
 
-def _html_metadata(cells: dict[str, str], prelude: re.Match[str] | None) -> Metadata:
-    # The Dec-2010 pages show a wrong Created minute; the prelude's DATE is to the second.
+def _html_metadata(cells: dict[str, str], prelude: re.Match[str] | None) -> Metadata | str:
+    """The page's metadata, or what is wrong with it."""
     table_created = cells.get("created") or cells.get("date") or ""
-    created = _utc(table_created, "%Y-%m-%d %H:%M")
+    if not cells.get("reference id") or not table_created:
+        return "WikiLeaks cable table without a row of Reference ID, Date… cells"
+    created = _iso_date(table_created)
+    if created is None:
+        return _bad_date(table_created)
     if prelude is None:
         return Metadata(
-            refid=cells.get("reference id") or None,
+            refid=cells["reference id"],
             created=created,
             origin=cells.get("origin") or None,
             classification=cells.get("classification") or None,
         )
-    dump_id = prelude["id"].strip()
+    dump_id = _dump_id(prelude["id"])
+    if isinstance(dump_id, str):
+        return dump_id
+    # The Dec-2010 pages show a wrong Created minute; the prelude's DATE is to the second.
+    prelude_created = _iso_date(prelude["date"])
+    if prelude_created is None:
+        return _bad_date(prelude["date"])
     return Metadata(
-        dump_id=int(dump_id) if dump_id.isdigit() else None,
-        refid=cells.get("reference id") or prelude["refid"].strip() or None,
-        created=_utc(prelude["date"], "%Y-%m-%d %H:%M:%S") or created,
+        dump_id=dump_id,
+        refid=cells["reference id"],
+        created=prelude_created,
         origin=cells.get("origin") or prelude["origin"].strip() or None,
         classification=cells.get("classification") or prelude["classification"].strip() or None,
         references=_references(prelude["misc"]),
@@ -451,8 +488,11 @@ def _scoop_records(source: str, stream: BinaryIO, limits: Limits) -> Iterator[Re
     for number, text, fallback in _text_lines(stream, limits):
         line = text.rstrip("\r\n")
         if skipping:
+            # An oversize page may lack its CABLE ENDS; the next page's block ends the skip.
             skipping = not _SCOOP_ENDS.fullmatch(line)
-            continue
+            if not _SCOOP_ID.match(line):
+                continue
+            skipping = False
         if ended is not None:
             if not line.strip() or _SCOOP_FOOTER.search(line):
                 ended.add(number, text, fallback)
@@ -517,17 +557,26 @@ def _scoop_page(source: str, page: _Page, number: int) -> Record:
     body = "".join(f"{line}\n" for line in block[ends_at + 1 :])
     warnings = (_not_utf8(page.not_utf8),) if page.not_utf8 else ()
     metadata = _scoop_metadata(fields)
+    if isinstance(metadata, str):
+        return _bad(source, position, page.start, "scoop", metadata, page.text)
     return RawRecord(
         source, position, page.start, "scoop", page.text, header, body, metadata, warnings
     )
 
 
-def _scoop_metadata(fields: dict[str, str]) -> Metadata:
-    dump_id = _SCOOP_ID.match(f"id: {fields.get('id', '')}")
+def _scoop_metadata(fields: dict[str, str]) -> Metadata | str:
+    """The block's metadata, or what is wrong with it; the `id:` line opened the block."""
+    dump_id = _dump_id(fields["id"].split(maxsplit=1)[0])
+    if isinstance(dump_id, str):
+        return dump_id
+    date = fields.get("date", "")
+    created = _csv_date(date) if date else None
+    if date and created is None:
+        return _bad_date(date)
     return Metadata(
-        dump_id=int(dump_id.group(1)) if dump_id else None,
-        refid=fields.get("refid") or None,
-        created=_utc(fields.get("date", ""), _CSV_DATE),
+        dump_id=dump_id,
+        refid=fields.get("refid") or None,  # the parser derives it from the text if it can
+        created=created,
         origin=fields.get("origin") or None,
         classification=fields.get("classification") or None,
         references=_references(fields.get("destination", "")),
@@ -754,13 +803,13 @@ def _csv_fast(source: str, row: int, line: int, span: bytes) -> Record | None:
     except UnicodeDecodeError as exc:
         text = span.decode("cp1252", errors="replace")
         not_utf8 = line + span.count(b"\n", 0, exc.start)
-    parsed = [
-        fields
-        for fields in csv.reader(
-            io.StringIO(text, newline="\n"), escapechar="\\", doublequote=False, strict=False
-        )
-        if fields
-    ]
+    rows = csv.reader(
+        io.StringIO(text, newline="\n"), escapechar="\\", doublequote=False, strict=False
+    )
+    try:
+        parsed = [fields for fields in rows if fields]
+    except csv.Error:
+        return None  # the line reader names the error and resynchronises
     if len(parsed) != 1 or len(parsed[0]) != _CSV_FIELDS:
         return None
     return _csv_row(source, row, line, [text], parsed[0], not_utf8)
@@ -791,14 +840,15 @@ def _csv_row(
     if not _ends_with_closing_quote(raw):
         return _bad(source, position, start, "csv", "unterminated quoted field at end of file", raw)
     dump_id, created, refid, origin, classification, references, header, body = fields
-    if not dump_id.isdigit():
-        return _bad(source, position, start, "csv", f"id is not a number: {dump_id!r}", raw)
+    number = _dump_id(dump_id)
+    if isinstance(number, str):
+        return _bad(source, position, start, "csv", number, raw)
     when = _csv_date(created)
     if when is None:
-        return _bad(source, position, start, "csv", f"unparseable date: {created!r}", raw)
+        return _bad(source, position, start, "csv", _bad_date(created), raw)
     metadata = Metadata(
-        dump_id=int(dump_id),
-        refid=refid or None,
+        dump_id=number,
+        refid=refid.strip() or None,  # the parser derives it from the text if it can
         created=when,
         origin=origin or None,
         classification=classification or None,

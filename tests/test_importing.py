@@ -539,3 +539,12 @@ def test_records_past_parallel_after_are_parsed_in_other_processes(
     parsed_by = {note for c in Cable.objects.all() for note in c.warnings if "parsed by" in note}
     assert f"parsed by {os.getpid()}" in parsed_by
     assert len(parsed_by) > 1
+
+
+def test_a_csv_row_without_its_reference_id_gets_one_derived_from_the_text(tmp_path):
+    rows = (DATA / "cables_tiny.csv").read_bytes().split(b'"2","2/25/1972 9:30","72TEHRAN1164"')
+    path = tmp_path / "cables.csv"
+    path.write_bytes(rows[0] + b'"2","2/25/1972 9:30",""' + rows[1])
+    summary = import_paths([path])
+    assert summary.rejected == 0
+    assert Cable.objects.filter(refid="72TEHRAN1164").exists()

@@ -505,3 +505,188 @@ def test_count_covers_folders_and_archives(data_dir: Path, tiny_csv: Path, tmp_p
 
 def test_count_of_stdin_is_unknown(tiny_csv: Path) -> None:
     assert count_records([tiny_csv, "-"]) is None
+
+
+# Malformed fields never raise --------------------------------------------------------------
+
+LIMA_ID = b"id: 130835"
+KUWAIT_ID = "ID: 190648"
+
+
+def write_csv(tmp_path: Path, rows: list[bytes]) -> Path:
+    path = tmp_path / "cables.csv"
+    path.write_bytes(b"".join(rows))
+    return path
+
+
+def write_page(data_dir: Path, tmp_path: Path, old: str, new: str) -> Path:
+    page = (data_dir / "html/dec2010/09KUWAIT110.html").read_text()
+    assert old in page
+    path = tmp_path / "09KUWAIT110.html"
+    path.write_text(page.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def write_seed(data_dir: Path, tmp_path: Path, old: bytes, new: bytes) -> Path:
+    seed = (data_dir / "seed.txt").read_bytes()
+    assert old in seed
+    path = tmp_path / "seed.txt"
+    path.write_bytes(seed.replace(old, new, 1))
+    return path
+
+
+def test_csv_id_of_superscript_digits_is_bad_not_an_exception(
+    csv_rows: list[bytes], tmp_path: Path
+) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"2",', '"²",'.encode(), 1)
+    records = read(write_csv(tmp_path, csv_rows))
+    assert (records[1].position, records[1].line, records[1].error) == (  # type: ignore[union-attr]
+        "row 2",
+        116,
+        "id is not a number: '²'",
+    )
+
+
+def test_csv_id_of_arabic_indic_digits_is_bad(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"2",', '"٢",'.encode(), 1)
+    assert read(write_csv(tmp_path, csv_rows))[1].error == "id is not a number: '٢'"  # type: ignore[union-attr]
+
+
+def test_csv_id_beyond_63_bits_is_out_of_range(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"2",', b'"9223372036854775808",', 1)
+    record = read(write_csv(tmp_path, csv_rows))[1]
+    assert record.error == "dump id out of range: 9223372036854775808"  # type: ignore[union-attr]
+
+
+def test_csv_id_beyond_32_bits_is_read(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"2",', b'"2147483648",', 1)
+    assert read(write_csv(tmp_path, csv_rows))[1].metadata.dump_id == 2_147_483_648  # type: ignore[union-attr]
+
+
+def test_csv_id_of_thousands_of_digits_is_out_of_range(
+    csv_rows: list[bytes], tmp_path: Path
+) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"2",', b'"' + b"9" * 5000 + b'",', 1)
+    records = read(write_csv(tmp_path, csv_rows))
+    assert [type(r).__name__ for r in records[:3]] == ["RawRecord", "BadRecord", "RawRecord"]
+    assert records[1].error.startswith("dump id out of range: 99999")  # type: ignore[union-attr]
+
+
+def test_csv_date_out_of_the_calendar_is_bad(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[0] = csv_rows[0].replace(b"12/28/1966 18:48", b"13/45/2007 99:99", 1)
+    assert read(write_csv(tmp_path, csv_rows))[0].error == "unparseable date: '13/45/2007 99:99'"  # type: ignore[union-attr]
+
+
+def test_csv_date_in_arabic_indic_digits_is_bad(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[0] = csv_rows[0].replace(b"12/28/1966", "١٢/28/1966".encode(), 1)
+    assert read(write_csv(tmp_path, csv_rows))[0].error.startswith("unparseable date:")  # type: ignore[union-attr]
+
+
+def test_csv_row_with_empty_reference_id_leaves_it_to_the_parser(
+    csv_rows: list[bytes], tmp_path: Path
+) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"72TEHRAN1164"', b'""', 1)
+    record = read(write_csv(tmp_path, csv_rows))[1]
+    assert isinstance(record, RawRecord)
+    assert record.metadata.refid is None
+
+
+def test_csv_carriage_return_in_an_unquoted_field_is_bad_not_an_exception(
+    csv_rows: list[bytes], tmp_path: Path
+) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"Embassy Tehran"', b"Embassy\rTehran", 1)
+    records = read(write_csv(tmp_path, csv_rows))
+    assert [type(r).__name__ for r in records[:3]] == ["RawRecord", "BadRecord", "RawRecord"]
+    assert records[1].error.startswith("malformed CSV:")  # type: ignore[union-attr]
+
+
+def test_csv_row_missing_columns_is_bad(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[1] = b'"2","02/25/1972 09:30","72TEHRAN1164"\r\n'
+    record = read(write_csv(tmp_path, csv_rows))[1]
+    assert record.error == "wrong number of fields: 3 instead of 8"  # type: ignore[union-attr]
+
+
+def test_html_prelude_id_of_superscript_digits_is_bad(data_dir: Path, tmp_path: Path) -> None:
+    record = bad(write_page(data_dir, tmp_path, KUWAIT_ID, "ID: ²"))
+    assert (record.position, record.line, record.error) == ("file", 1, "id is not a number: '²'")
+
+
+def test_html_prelude_id_beyond_63_bits_is_out_of_range(data_dir: Path, tmp_path: Path) -> None:
+    path = write_page(data_dir, tmp_path, KUWAIT_ID, "ID: 99999999999999999999")
+    assert bad(path).error == "dump id out of range: 99999999999999999999"
+
+
+def test_html_prelude_date_out_of_the_calendar_is_bad(data_dir: Path, tmp_path: Path) -> None:
+    path = write_page(data_dir, tmp_path, "DATE: 2009-02-05 16:36:00", "DATE: 2009-13-45 99:99:00")
+    assert bad(path).error == "unparseable date: '2009-13-45 99:99:00'"
+
+
+def test_html_table_date_out_of_the_calendar_is_bad(data_dir: Path, tmp_path: Path) -> None:
+    path = write_page(data_dir, tmp_path, ">2009-02-05 16:04<", ">2009-13-45 99:99<")
+    assert bad(path).error == "unparseable date: '2009-13-45 99:99'"
+
+
+def test_html_table_without_cable_cells_is_bad(data_dir: Path, tmp_path: Path) -> None:
+    page = (data_dir / "html/early/10STATE17263.html").read_text()
+    start = page.index("<tr>", page.index("</th>"))
+    path = tmp_path / "page.html"
+    path.write_text(page[:start] + page[page.index("</table>") :])
+    assert bad(path).error == "WikiLeaks cable table without a row of Reference ID, Date… cells"
+
+
+def test_html_page_without_pre_is_bad(data_dir: Path, tmp_path: Path) -> None:
+    page = (data_dir / "html/early/10STATE17263.html").read_text()
+    path = tmp_path / "page.html"
+    path.write_text(re.sub(r"<pre[^>]*>.*?</pre>", "", page, flags=re.S))
+    assert bad(path).error == "WikiLeaks page without cable text (<pre>)"
+
+
+def test_scoop_id_of_arabic_indic_digits_opens_no_metadata_block(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = write_seed(data_dir, tmp_path, LIMA_ID, "id: ١٣٠٨٣٥".encode())
+    assert bad(path, format="scoop").error == "Scoop page without a metadata block (id:, refid:, …)"
+
+
+def test_scoop_id_beyond_63_bits_is_out_of_range(data_dir: Path, tmp_path: Path) -> None:
+    path = write_seed(data_dir, tmp_path, LIMA_ID, b"id: 9223372036854775808")
+    record = bad(path)
+    assert (record.position, record.line, record.error) == (
+        "page 1",
+        1,
+        "dump id out of range: 9223372036854775808",
+    )
+
+
+def test_scoop_date_out_of_the_calendar_is_bad(data_dir: Path, tmp_path: Path) -> None:
+    path = write_seed(data_dir, tmp_path, b"date: 11/20/2007 13:37", b"date: 13/45/2007 99:99")
+    assert bad(path).error == "unparseable date: '13/45/2007 99:99'"
+
+
+def test_scoop_page_with_empty_reference_id_leaves_it_to_the_parser(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    path = write_seed(data_dir, tmp_path, b"refid: 07LIMA3673", b"refid: ")
+    (record,) = list(read_records([path]))
+    assert isinstance(record, RawRecord)
+    assert record.metadata.refid is None
+
+
+def test_pages_after_a_truncated_oversize_scoop_page_are_all_read(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    seed = (data_dir / "seed.txt").read_bytes()
+    cut = seed[: seed.index(b"=======================CABLE ENDS")]
+    path = tmp_path / "pages.txt"
+    path.write_bytes(cut + b"PADDING\n" * 2000 + seed + b"\n" + seed)
+    records = read(path, limits=Limits(max_record_bytes=20_000))
+    assert [(type(r).__name__, r.position) for r in records] == [
+        ("BadRecord", "page 1"),
+        ("RawRecord", "page 2"),
+        ("RawRecord", "page 3"),
+    ]
+
+
+def test_csv_row_with_the_largest_dump_id_is_counted(csv_rows: list[bytes], tmp_path: Path) -> None:
+    csv_rows[1] = csv_rows[1].replace(b'"2",', b'"9223372036854775807",', 1)
+    assert count_records([write_csv(tmp_path, csv_rows)]) == TINY_ROWS
