@@ -1,9 +1,13 @@
+from functools import partial
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils.html import format_html
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from . import admin_views, search
@@ -19,8 +23,11 @@ from .models import (
     RejectedRecord,
     Tag,
 )
+from .tasks import release_uploads
 
 TAG_FILTER_SIZE = 40
+RETRY_PERMISSION = "cables.add_cable"
+REPLACE_PERMISSION = "cables.change_cable"
 
 
 class YearFilter(admin.SimpleListFilter):
@@ -234,7 +241,7 @@ class RejectedRecordAdmin(admin.ModelAdmin):
     def short_error(self, record: RejectedRecord) -> str:
         return Truncator(record.error).chars(120)
 
-    @admin.action(description="Retry the selected records", permissions=["change"])
+    @admin.action(description="Retry the selected records", permissions=["change", "retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet[RejectedRecord]) -> None:
         imported = 0
         for record in queryset.filter(status=RejectedRecord.Status.PENDING):
@@ -243,20 +250,77 @@ class RejectedRecordAdmin(admin.ModelAdmin):
         if imported:
             messages.success(request, f"{imported} record(s) imported.")
 
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        """A retry writes a cable; replacing an existing one is checked again once it is known."""
+        return request.user.has_perm(RETRY_PERMISSION)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        can_retry = self.has_retry_permission(request)
+        if request.method == "POST" and "_retry" in request.POST and not can_retry:
+            raise PermissionDenied
+        extra_context = {**(extra_context or {}), "can_retry": can_retry}
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def response_change(self, request: HttpRequest, obj: RejectedRecord) -> HttpResponse:
         if "_retry" in request.POST:
             self._retry_one(request, obj)
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
 
+    def delete_model(self, request: HttpRequest, obj: RejectedRecord) -> None:
+        job = obj.job
+        super().delete_model(request, obj)
+        if job is not None:
+            _release_after_commit(job)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RejectedRecord]) -> None:
+        jobs = list(ImportJob.objects.filter(rejections__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for job in jobs:
+            _release_after_commit(job)
+
     def _retry_one(self, request: HttpRequest, record: RejectedRecord) -> bool:
-        try:
-            cable = retry_rejected(record)
-        except RetryError as exc:
-            messages.error(request, f"{record}: still rejected: {exc}")
+        started = timezone.now()
+        with transaction.atomic():
+            try:
+                cable = retry_rejected(record)
+            except RetryError as exc:
+                messages.error(request, f"{record}: still rejected: {exc}")
+                return False
+            # A cable first imported before this retry was replaced, not created.
+            replaced = cable.imported_at < started
+            refused = replaced and not request.user.has_perm(REPLACE_PERMISSION)
+            if refused:
+                transaction.set_rollback(True)
+        if refused:
+            record.refresh_from_db()
+            messages.error(request, _replace_refused(record, cable.refid))
             return False
-        messages.success(request, format_html("{}: imported as {}", record, cable.refid))
+        if record.job is not None:
+            _release_after_commit(record.job)
+        messages.success(request, _retried(record, cable.refid, replaced))
         return True
+
+
+def _release_after_commit(job: ImportJob) -> None:
+    # Deleting files cannot be rolled back, so wait until the resolution is stored for good.
+    transaction.on_commit(partial(release_uploads, job))
+
+
+def _retried(record: RejectedRecord, refid: str, replaced: bool) -> str:
+    if replaced:
+        return (
+            f"{record}: updated the existing cable {refid}; "
+            "its previous text is kept as an earlier version."
+        )
+    return f"{record}: imported as {refid}."
+
+
+def _replace_refused(record: RejectedRecord, refid: str) -> str:
+    return (
+        f"{record}: not imported: the text is the existing cable {refid}, and replacing it "
+        "needs the permission to change cables."
+    )
 
 
 @admin.register(ImportJob)

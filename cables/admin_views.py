@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .forms import ImportForm
 from .models import ImportJob
-from .tasks import enqueue_import, retry_job
+from .tasks import STALLED_AFTER, enqueue_import, is_stalled, kept_files, retry_job
 from .uploads import SizeLimitedUploadHandler, UploadRejected, store_uploads, too_large_message
 
 IMPORT_PERMISSION = "cables.add_cable"
@@ -97,6 +97,8 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
         "more_new": max(0, len(job.new_refids) - NEW_CABLE_LINKS),
         "rejected_url": rejected_url(job),
         "can_retry": can_retry(request, job),
+        "kept_files": kept_files(job),
+        "stalled_minutes": int(STALLED_AFTER.total_seconds() // 60),
     }
     return TemplateResponse(request, "admin/cables/importjob_progress.html", context)
 
@@ -119,7 +121,8 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def can_retry(request: HttpRequest, job: ImportJob) -> bool:
-    return job.status == ImportJob.Status.FAILED and request.user.has_perm(IMPORT_PERMISSION)
+    retryable = job.status == ImportJob.Status.FAILED or is_stalled(job)
+    return retryable and request.user.has_perm(IMPORT_PERMISSION)
 
 
 def rejected_url(job: ImportJob) -> str:
@@ -133,6 +136,7 @@ def progress(job: ImportJob) -> dict[str, Any]:
         "id": job.pk,
         "status": job.status,
         "running": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+        "stalled": is_stalled(job),
         "dry_run": job.dry_run,
         "done": job.done,
         "total": job.total,

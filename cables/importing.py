@@ -589,7 +589,17 @@ def _record_progress(job: ImportJob, summary: ImportSummary) -> None:
     job.new, job.updated, job.unchanged = summary.new, summary.updated, summary.unchanged
     job.rejected = summary.rejected
     job.new_refids = list(summary.new_refids)
-    job.save(update_fields=["done", "new", "updated", "unchanged", "rejected", "new_refids"])
+    job.save(
+        update_fields=[
+            "done",
+            "new",
+            "updated",
+            "unchanged",
+            "rejected",
+            "new_refids",
+            "updated_at",
+        ]
+    )
 
 
 def _rejected_row(

@@ -316,6 +316,7 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(_("last progress"), auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(_("records expected"), null=True, blank=True)
     done = models.PositiveIntegerField(_("records done"), default=0)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Count, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_tasks import task
 
@@ -15,6 +21,8 @@ from .readers import RawRecord
 from .uploads import remove_stored
 
 PREVIEW_LIMIT = 20
+# A running job that has shown no sign of life for this long has probably lost its worker.
+STALLED_AFTER = timedelta(minutes=15)
 
 
 @task()
@@ -38,7 +46,7 @@ def run_import_job(job_id: int) -> dict[str, int]:
         _fail(job, exc)
         raise
     _finish(job, summary, preview.items)
-    remove_stored(paths)
+    release_uploads(job)
     return {"new": summary.new, "updated": summary.updated, "rejected": summary.rejected}
 
 
@@ -49,10 +57,70 @@ def enqueue_import(job: ImportJob) -> None:
 
 
 def retry_job(job: ImportJob) -> None:
-    """Run a failed job again on its kept files; its earlier rejections will be found again."""
-    job.rejections.filter(status=RejectedRecord.Status.PENDING).delete()
+    """Run a failed or stalled job again on its kept files.
+
+    Its untouched rejections are dropped, to be found again (or not, if now accepted); the ones
+    an operator edited or retried are kept, since the re-run would only find the original text.
+    """
+    pending_rejections(job).exclude(pk__in=_touched_rejections(job)).delete()
     _reset(job)
     enqueue_import(job)
+
+
+def is_stalled(job: ImportJob, now: datetime | None = None) -> bool:
+    """A job marked running that has recorded no progress for a long while: its worker died."""
+    if job.status != ImportJob.Status.RUNNING or job.started_at is None:
+        return False
+    return (now or timezone.now()) - max(job.started_at, job.updated_at) > STALLED_AFTER
+
+
+def pending_rejections(job: ImportJob) -> QuerySet[RejectedRecord]:
+    return job.rejections.filter(status=RejectedRecord.Status.PENDING)
+
+
+def release_uploads(job: ImportJob) -> bool:
+    """Delete a finished job's uploads once no pending rejection may need the original files.
+
+    Rejections can hold incomplete text (refused archives, binary heads, truncated records), so
+    the files are the only full copy until every rejection is resolved or deleted.
+    """
+    if job.status != ImportJob.Status.DONE or pending_rejections(job).exists():
+        return False
+    remove_stored(entry["path"] for entry in job.files)
+    return True
+
+
+def kept_files(job: ImportJob) -> list[dict[str, Any]]:
+    """The job's uploads still on disk, each with how many pending rejections came from it."""
+    on_disk = [entry for entry in job.files if Path(entry["path"]).exists()]
+    if not on_disk:
+        return []
+    counts: Counter[str] = Counter()
+    for source, count in _pending_by_source(job):
+        counts[source.split("!", 1)[0]] += count
+    return [{**entry, "pending": counts[entry["path"]]} for entry in on_disk]
+
+
+def _pending_by_source(job: ImportJob) -> list[tuple[str, int]]:
+    return list(
+        pending_rejections(job)
+        .order_by()
+        .values("source")
+        .annotate(count=Count("id"))
+        .values_list("source", "count")
+    )
+
+
+def _touched_rejections(job: ImportJob) -> set[int]:
+    """Pending rejections of the job that were retried, or saved in the admin (edited)."""
+    pending = pending_rejections(job)
+    retried = set(pending.filter(retried_at__isnull=False).values_list("pk", flat=True))
+    saved = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(RejectedRecord),
+        action_flag=CHANGE,
+        object_id__in=pending.annotate(key=Cast("pk", CharField())).values("key"),
+    ).values_list("object_id", flat=True)
+    return retried | {int(pk) for pk in saved}
 
 
 class PreviewCollector:
@@ -108,6 +176,7 @@ def _fail(job: ImportJob, exc: Exception) -> None:
 
 
 def _finish(job: ImportJob, summary, preview: list[dict[str, Any]]) -> None:
+    job.status = ImportJob.Status.DONE
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE,
         finished_at=timezone.now(),

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -44,6 +45,17 @@ def queries_for(client, url: str) -> int:
     with CaptureQueriesContext(connection) as context:
         assert client.get(url).status_code == 200
     return len(context.captured_queries)
+
+
+def staff_with(django_user_model, client, *codenames: str):
+    user = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def edited_lima() -> str:
+    return LIMA_RAW.read_text().replace("ONDCP Director Walters met", "Director Walters met")
 
 
 def rejected_lima(raw: str) -> RejectedRecord:
@@ -197,6 +209,106 @@ def test_the_retry_action_imports_every_fixed_record(admin_client):
     fixed.refresh_from_db()
     broken.refresh_from_db()
     assert (fixed.status, broken.status) == ("resolved", "pending")
+
+
+def test_a_rerun_that_replaces_an_existing_cable_says_so_plainly(admin_client, lima):
+    record = rejected_lima("not a cable")
+    url = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    response = admin_client.post(url, {"raw": edited_lima(), "_retry": "x"}, follow=True)
+    assert (
+        "updated the existing cable 07LIMA3673; its previous text is kept as an earlier version"
+        in response.content.decode()
+    )
+
+
+def test_a_rerun_that_creates_a_cable_does_not_claim_to_update_one(admin_client):
+    record = rejected_lima("not a cable")
+    url = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    response = admin_client.post(url, {"raw": LIMA_RAW.read_text(), "_retry": "x"}, follow=True)
+    assert "imported as 07LIMA3673" in response.content.decode()
+    assert "updated the existing cable" not in response.content.decode()
+
+
+def test_save_and_rerun_is_refused_without_the_add_cable_permission(
+    client, django_user_model, lima
+):
+    clerk = staff_with(django_user_model, client, "view_rejectedrecord", "change_rejectedrecord")
+    record = rejected_lima("not a cable")
+    url = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    response = clerk.post(url, {"raw": edited_lima(), "_retry": "x"})
+    lima.refresh_from_db()
+    assert response.status_code == 403
+    assert lima.versions.count() == 0
+    assert "ONDCP Director Walters met" in lima.raw
+
+
+def test_the_rerun_button_is_hidden_without_the_add_cable_permission(client, django_user_model):
+    clerk = staff_with(django_user_model, client, "view_rejectedrecord", "change_rejectedrecord")
+    record = rejected_lima("not a cable")
+    response = clerk.get(reverse("admin:cables_rejectedrecord_change", args=[record.pk]))
+    assert b"Save and re-run" not in response.content
+
+
+def test_a_rerun_replacing_an_existing_cable_needs_the_change_cable_permission(
+    client, django_user_model, lima
+):
+    clerk = staff_with(
+        django_user_model, client, "view_rejectedrecord", "change_rejectedrecord", "add_cable"
+    )
+    record = rejected_lima("not a cable")
+    url = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    response = clerk.post(url, {"raw": edited_lima(), "_retry": "x"}, follow=True)
+    lima.refresh_from_db()
+    record.refresh_from_db()
+    assert "ONDCP Director Walters met" in lima.raw
+    assert lima.versions.count() == 0
+    assert record.status == RejectedRecord.Status.PENDING
+    assert "needs the permission to change cables" in response.content.decode()
+
+
+def test_a_rerun_creating_a_new_cable_needs_only_the_add_cable_permission(
+    client, django_user_model
+):
+    clerk = staff_with(
+        django_user_model, client, "view_rejectedrecord", "change_rejectedrecord", "add_cable"
+    )
+    record = rejected_lima("not a cable")
+    url = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    clerk.post(url, {"raw": LIMA_RAW.read_text(), "_retry": "x"})
+    record.refresh_from_db()
+    assert record.status == RejectedRecord.Status.RESOLVED
+
+
+def test_the_retry_action_is_refused_without_the_add_cable_permission(
+    client, django_user_model, lima
+):
+    clerk = staff_with(django_user_model, client, "view_rejectedrecord", "change_rejectedrecord")
+    record = rejected_lima(edited_lima())
+    clerk.post(
+        reverse("admin:cables_rejectedrecord_changelist"),
+        {"action": "retry", "_selected_action": [record.pk]},
+    )
+    lima.refresh_from_db()
+    record.refresh_from_db()
+    assert record.status == RejectedRecord.Status.PENDING
+    assert lima.versions.count() == 0
+
+
+def test_the_retry_action_does_not_replace_a_cable_without_the_change_cable_permission(
+    client, django_user_model, lima
+):
+    clerk = staff_with(
+        django_user_model, client, "view_rejectedrecord", "change_rejectedrecord", "add_cable"
+    )
+    record = rejected_lima(edited_lima())
+    clerk.post(
+        reverse("admin:cables_rejectedrecord_changelist"),
+        {"action": "retry", "_selected_action": [record.pk]},
+    )
+    lima.refresh_from_db()
+    record.refresh_from_db()
+    assert record.status == RejectedRecord.Status.PENDING
+    assert lima.versions.count() == 0
 
 
 def test_the_rejected_records_can_be_filtered_by_job(admin_client):

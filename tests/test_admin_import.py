@@ -4,12 +4,14 @@ import gzip
 import io
 import tarfile
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from cables import uploads
 from cables.archives import Limits
@@ -253,6 +255,114 @@ def test_the_upload_is_deleted_once_its_job_is_done(admin_client, upload_root):
     post_files(admin_client, upload("lima.txt", LIMA_RAW.read_bytes()))
     assert not Path(latest_job().files[0]["path"]).exists()
     assert list(upload_root.iterdir()) == []
+
+
+def test_the_upload_is_kept_while_its_job_has_a_pending_rejection(admin_client, upload_root):
+    post_files(admin_client, upload("lima.txt", LIMA_RAW.read_bytes()), upload("e.txt", b" \n"))
+    assert all(Path(entry["path"]).exists() for entry in latest_job().files)
+
+
+def test_the_job_page_says_which_files_are_kept_and_why(admin_client, upload_root):
+    post_files(admin_client, upload("lima.txt", LIMA_RAW.read_bytes()), upload("e.txt", b" \n"))
+    job = latest_job()
+    response = admin_client.get(reverse("admin:cables_importjob_progress", args=[job.pk]))
+    kept = response.content.decode().split('id="job-kept-files"')[1]
+    assert job.files[1]["path"] in kept
+    assert "1 pending rejected record" in kept
+
+
+def test_resolving_the_last_rejection_of_a_job_deletes_its_upload(
+    admin_client, upload_root, django_capture_on_commit_callbacks
+):
+    post_files(admin_client, upload("e.txt", b" \n"))
+    record = latest_job().rejections.get()
+    url = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"raw": LIMA_RAW.read_text(), "_retry": "x"})
+    record.refresh_from_db()
+    assert record.status == RejectedRecord.Status.RESOLVED
+    assert list(upload_root.iterdir()) == []
+
+
+def test_deleting_the_last_rejection_of_a_job_deletes_its_upload(
+    admin_client, upload_root, django_capture_on_commit_callbacks
+):
+    post_files(admin_client, upload("e.txt", b" \n"))
+    record = latest_job().rejections.get()
+    url = reverse("admin:cables_rejectedrecord_delete", args=[record.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"post": "yes"})
+    assert not RejectedRecord.objects.exists()
+    assert list(upload_root.iterdir()) == []
+
+
+def test_deleting_rejections_in_bulk_deletes_the_upload_once_none_is_left(
+    admin_client, upload_root, django_capture_on_commit_callbacks
+):
+    post_files(admin_client, upload("e.txt", b" \n"), upload("f.txt", b"  \n"))
+    first, second = latest_job().rejections.all()
+    changelist = reverse("admin:cables_rejectedrecord_changelist")
+    delete = {"action": "delete_selected", "post": "yes"}
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {**delete, "_selected_action": [first.pk]})
+    assert list(upload_root.iterdir()) != []
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {**delete, "_selected_action": [second.pk]})
+    assert list(upload_root.iterdir()) == []
+
+
+def test_retrying_a_job_keeps_a_rejection_the_operator_edited(admin_client, upload_root):
+    folder = upload_root / "kept" / "000"
+    folder.mkdir(parents=True)
+    kept = folder / "empty.txt"
+    kept.write_bytes(b"  \n")
+    job = ImportJob.objects.create(
+        status=ImportJob.Status.FAILED,
+        files=[{"name": "empty.txt", "path": str(kept), "kind": "text", "size": 3}],
+    )
+    record = RejectedRecord.objects.create(
+        source=str(kept), position="file", error="empty", raw="  \n", job=job
+    )
+    change = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
+    admin_client.post(change, {"raw": "hand-fixed text, not yet re-run"})
+    admin_client.post(reverse("admin:cables_importjob_retry", args=[job.pk]))
+    record.refresh_from_db()
+    assert record.raw == "hand-fixed text, not yet re-run"
+
+
+def running_job(minutes_ago: int) -> ImportJob:
+    started = timezone.now() - timedelta(minutes=minutes_ago)
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING, started_at=started, done=7)
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=started)  # no progress since
+    job.refresh_from_db()
+    return job
+
+
+def test_a_job_running_past_the_threshold_is_shown_as_stalled_with_a_retry(admin_client):
+    job = running_job(minutes_ago=60)
+    response = admin_client.get(reverse("admin:cables_importjob_progress", args=[job.pk]))
+    assert b"stalled?" in response.content
+    assert reverse("admin:cables_importjob_retry", args=[job.pk]).encode() in response.content
+
+
+def test_a_stalled_job_can_be_retried(admin_client, upload_root):
+    folder = upload_root / "kept" / "000"
+    folder.mkdir(parents=True)
+    kept = folder / "lima.txt"
+    kept.write_bytes(LIMA_RAW.read_bytes())
+    job = running_job(minutes_ago=60)
+    files = [{"name": "lima.txt", "path": str(kept), "kind": "text", "size": 1}]
+    ImportJob.objects.filter(pk=job.pk).update(files=files)  # save() would count as progress
+    admin_client.post(reverse("admin:cables_importjob_retry", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert Cable.objects.filter(refid="07LIMA3673").exists()
+
+
+def test_a_job_running_within_the_threshold_cannot_be_retried(admin_client):
+    job = running_job(minutes_ago=1)
+    response = admin_client.post(reverse("admin:cables_importjob_retry", args=[job.pk]))
+    assert response.status_code == 403
 
 
 def test_a_failed_job_says_why_and_offers_a_retry(admin_client):

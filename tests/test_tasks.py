@@ -1,14 +1,25 @@
 """The background import job: counts, preview, failure and retry, cleanup, the database queue."""
 
 import shutil
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.management import call_command
+from django.utils import timezone
 
 from cables import tasks
 from cables.models import Cable, ImportJob, RejectedRecord
-from cables.tasks import enqueue_import, retry_job, run_import_job
+from cables.tasks import (
+    enqueue_import,
+    is_stalled,
+    kept_files,
+    release_uploads,
+    retry_job,
+    run_import_job,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -99,6 +110,68 @@ def test_a_finished_job_deletes_its_upload(upload_root):
 
 
 @pytest.mark.django_db
+def test_a_finished_job_keeps_its_upload_while_a_rejection_is_pending(upload_root, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    job = job_for(upload_root, LIMA_RAW, empty)
+    run_import_job.call(job.pk)
+    assert all(Path(entry["path"]).exists() for entry in job.files)
+
+
+@pytest.mark.django_db
+def test_the_kept_upload_is_released_once_no_rejection_is_pending(upload_root, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    job = job_for(upload_root, LIMA_RAW, empty)
+    run_import_job.call(job.pk)
+    job.refresh_from_db()
+    job.rejections.update(status=RejectedRecord.Status.RESOLVED)
+    assert release_uploads(job) is True
+    assert list(upload_root.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_failed_job_keeps_its_upload_even_without_pending_rejections(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    job.status = ImportJob.Status.FAILED
+    job.save()
+    assert release_uploads(job) is False
+    assert Path(job.files[0]["path"]).exists()
+
+
+@pytest.mark.django_db
+def test_the_kept_files_count_the_pending_rejections_from_each_file(upload_root, tmp_path):
+    job = job_for(upload_root, LIMA_RAW, TINY_CSV)
+    lima, tiny = (entry["path"] for entry in job.files)
+    RejectedRecord.objects.create(source=f"{lima}!inner/a.txt", error="e", job=job)
+    RejectedRecord.objects.create(source=lima, error="e", job=job)
+    kept = kept_files(job)
+    assert [(entry["path"], entry["pending"]) for entry in kept] == [(lima, 2), (tiny, 0)]
+
+
+@pytest.mark.django_db
+def test_a_job_without_progress_past_the_threshold_is_stalled(upload_root):
+    started = timezone.now() - tasks.STALLED_AFTER - timedelta(minutes=1)
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING, started_at=started)
+    ImportJob.objects.filter(pk=job.pk).update(updated_at=started)
+    job.refresh_from_db()
+    assert is_stalled(job) is True
+
+
+@pytest.mark.django_db
+def test_a_long_job_still_recording_progress_is_not_stalled(upload_root):
+    started = timezone.now() - tasks.STALLED_AFTER * 4
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING, started_at=started)
+    assert is_stalled(job) is False
+
+
+@pytest.mark.django_db
+def test_a_job_running_within_the_threshold_is_not_stalled(upload_root):
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    assert is_stalled(job) is False
+
+
+@pytest.mark.django_db
 def test_a_failed_job_records_why_and_keeps_its_file(upload_root, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -136,6 +209,59 @@ def test_retrying_a_failed_job_replaces_its_earlier_rejections(upload_root, tmp_
     assert job.status == ImportJob.Status.DONE
     assert list(job.rejections.values_list("error", flat=True)) != ["from the failed run"]
     assert job.rejections.count() == 1
+
+
+@pytest.mark.django_db
+def test_retrying_a_job_keeps_a_rejection_that_was_already_retried(upload_root, tmp_path):
+    job = job_for(upload_root, LIMA_RAW)
+    retried = RejectedRecord.objects.create(
+        source="x", error="e", raw="fixed by hand", job=job, retried_at=timezone.now()
+    )
+    job.status = ImportJob.Status.FAILED
+    job.save()
+    retry_job(job)
+    assert RejectedRecord.objects.filter(pk=retried.pk).exists()
+
+
+@pytest.mark.django_db
+def test_retrying_a_job_keeps_a_rejection_edited_in_the_admin(upload_root, admin_user):
+    job = job_for(upload_root, LIMA_RAW)
+    edited = RejectedRecord.objects.create(source="x", error="e", raw="fixed by hand", job=job)
+    LogEntry.objects.log_actions(admin_user.pk, [edited], CHANGE, change_message="Changed raw.")
+    job.status = ImportJob.Status.FAILED
+    job.save()
+    retry_job(job)
+    assert RejectedRecord.objects.filter(pk=edited.pk).exists()
+
+
+# The prune_uploads command
+
+
+@pytest.mark.django_db
+def test_prune_uploads_removes_the_files_of_finished_jobs_with_nothing_pending(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
+    out = StringIO()
+    call_command("prune_uploads", stdout=out)
+    assert list(upload_root.iterdir()) == []
+    assert "1 job" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_prune_uploads_keeps_the_files_of_a_job_with_a_pending_rejection(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
+    RejectedRecord.objects.create(source=job.files[0]["path"], error="e", job=job)
+    call_command("prune_uploads", stdout=StringIO())
+    assert Path(job.files[0]["path"]).exists()
+
+
+@pytest.mark.django_db
+def test_prune_uploads_dry_run_deletes_nothing(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
+    call_command("prune_uploads", "--dry-run", stdout=StringIO())
+    assert Path(job.files[0]["path"]).exists()
 
 
 @pytest.mark.django_db
