@@ -161,7 +161,7 @@ class CableAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "can_import": request.user.has_perm(admin_views.IMPORT_PERMISSION),
+            "can_import": request.user.has_perms(admin_views.IMPORT_PERMISSIONS),
         }
         return super().changelist_view(request, extra_context)
 

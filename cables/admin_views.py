@@ -19,13 +19,14 @@ from .models import ImportJob
 from .tasks import STALLED_AFTER, enqueue_import, is_stalled, kept_files, retry_job
 from .uploads import SizeLimitedUploadHandler, UploadRejected, store_uploads, too_large_message
 
-IMPORT_PERMISSION = "cables.add_cable"
+# An import adds cables and updates those whose text changed between releases: it needs both.
+IMPORT_PERMISSIONS = ("cables.add_cable", "cables.change_cable")
 JOB_VIEW_PERMISSION = "cables.view_importjob"
 NEW_CABLE_LINKS = 100
 
 
 def _require_import_permission(request: HttpRequest) -> None:
-    if not request.user.has_perm(IMPORT_PERMISSION):
+    if not request.user.has_perms(IMPORT_PERMISSIONS):
         raise PermissionDenied
 
 
@@ -79,8 +80,8 @@ def _queue_upload(request: HttpRequest, form: ImportForm) -> ImportJob | None:
 
 
 def _require_job_view_permission(request: HttpRequest) -> None:
-    if not request.user.has_perms([JOB_VIEW_PERMISSION]) and not request.user.has_perm(
-        IMPORT_PERMISSION
+    if not request.user.has_perms([JOB_VIEW_PERMISSION]) and not request.user.has_perms(
+        IMPORT_PERMISSIONS
     ):
         raise PermissionDenied
 
@@ -122,7 +123,7 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 def can_retry(request: HttpRequest, job: ImportJob) -> bool:
     retryable = job.status == ImportJob.Status.FAILED or is_stalled(job)
-    return retryable and request.user.has_perm(IMPORT_PERMISSION)
+    return retryable and request.user.has_perms(IMPORT_PERMISSIONS)
 
 
 def rejected_url(job: ImportJob) -> str:

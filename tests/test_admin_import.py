@@ -105,9 +105,20 @@ def test_staff_without_the_add_cable_permission_cannot_post_an_upload(client, dj
     assert not ImportJob.objects.exists()
 
 
-def test_staff_with_the_add_cable_permission_see_the_upload_form(client, django_user_model):
-    user = django_user_model.objects.create_user("archivist", password="pw", is_staff=True)
+def test_staff_who_may_add_but_not_change_cables_are_refused(client, django_user_model):
+    user = django_user_model.objects.create_user("adder", password="pw", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="add_cable"))
+    client.force_login(user)
+    assert client.get(IMPORT_URL).status_code == 403
+
+
+def test_staff_with_the_add_and_change_cable_permissions_see_the_upload_form(
+    client, django_user_model
+):
+    user = django_user_model.objects.create_user("archivist", password="pw", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_cable", "change_cable"])
+    )
     client.force_login(user)
     response = client.get(IMPORT_URL)
     assert response.status_code == 200
