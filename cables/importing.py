@@ -561,6 +561,7 @@ class _Writer:
 
     def write(self, parsed: list[_Parsed], rejected: list, summary: ImportSummary) -> None:
         with _full_sqlite_parameter_limit(), transaction.atomic():
+            _one_writer_at_a_time()
             if self.quarantine and rejected:
                 rows = [
                     _rejected_row(record, rejection, self.job) for record, rejection in rejected
@@ -616,6 +617,20 @@ def _rejected_row(
         raw=raw,
         job=job,
     )
+
+
+_IMPORT_LOCK = 0x0CAB1E  # any constant: the key of PostgreSQL's advisory lock for imports
+
+
+def _one_writer_at_a_time() -> None:
+    """Concurrent imports take turns per batch, so they never race to create the same rows.
+
+    SQLite's immediate transactions already serialise writers; PostgreSQL needs a lock, held
+    until the batch's transaction ends.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
 
 
 def _not_yet_quarantined(rows: list[RejectedRecord]) -> list[RejectedRecord]:

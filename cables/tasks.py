@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,9 @@ def run_import_job(job_id: int) -> dict[str, int]:
             dry_run=job.dry_run,
             job=job,
             on_parsed=preview if job.dry_run else None,
+            # Forking parse workers from a threaded process (the development server running
+            # the job in-process) can deadlock on a lock held by another thread.
+            workers=None if threading.active_count() == 1 else 1,
         )
     except Exception as exc:
         _fail(job, exc)

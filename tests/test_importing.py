@@ -1,4 +1,5 @@
 import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -548,3 +549,30 @@ def test_a_csv_row_without_its_reference_id_gets_one_derived_from_the_text(tmp_p
     summary = import_paths([path])
     assert summary.rejected == 0
     assert Cable.objects.filter(refid="72TEHRAN1164").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_the_same_new_cables_at_once_do_not_collide():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's shared-cache test database locks tables without waiting")
+    records = [bare(lima_text()), bare(cited_cable_text())]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            import_records(records)
+        except BaseException as exc:  # the assertion below reports it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Cable.objects.count() == 2
+    assert Origin.objects.count() == 1
