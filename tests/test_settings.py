@@ -3,6 +3,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,3 +36,12 @@ def test_deploy_check_is_clean_with_production_settings():
         DJANGO_ALLOWED_HOSTS="cables.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_run_without_jit():
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
