@@ -28,3 +28,14 @@ def test_the_full_text_index_exists_on_this_database():
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'cables_cable_fts'")
             assert "fts5" in cursor.fetchone()[0].lower()
+
+
+def test_postgresql_keeps_no_statistics_for_the_search_vector():
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute "
+            "WHERE attrelid = 'cables_cable'::regclass AND attname = 'search_vector'"
+        )
+        assert cursor.fetchone()[0] == 0
