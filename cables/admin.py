@@ -24,6 +24,7 @@ from .models import (
     Tag,
 )
 from .tasks import release_uploads
+from .uploads import remove_stored
 
 TAG_FILTER_SIZE = 40
 RETRY_PERMISSION = "cables.add_cable"
@@ -349,6 +350,15 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         return redirect("admin:cables_importjob_progress", object_id)
+
+    def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:
+        self.delete_queryset(request, ImportJob.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        # With the job gone nothing would point at its folder any more.
+        paths = [entry["path"] for job in queryset for entry in job.files]
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(lambda: remove_stored(paths))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

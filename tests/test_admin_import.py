@@ -307,6 +307,19 @@ def test_deleting_the_last_rejection_of_a_job_deletes_its_upload(
     assert list(upload_root.iterdir()) == []
 
 
+def test_deleting_a_job_deletes_the_uploads_it_kept(
+    admin_client, upload_root, django_capture_on_commit_callbacks
+):
+    post_files(admin_client, upload("e.txt", b" \n"))
+    job = latest_job()
+    assert list(upload_root.iterdir()) != []
+    url = reverse("admin:cables_importjob_delete", args=[job.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(url, {"post": "yes"})
+    assert not ImportJob.objects.exists()
+    assert list(upload_root.iterdir()) == []
+
+
 def test_deleting_rejections_in_bulk_deletes_the_upload_once_none_is_left(
     admin_client, upload_root, django_capture_on_commit_callbacks
 ):

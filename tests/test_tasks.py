@@ -36,8 +36,10 @@ def upload_root(settings, tmp_path) -> Path:
     return settings.UPLOAD_ROOT
 
 
-def job_for(upload_root: Path, *sources: Path, dry_run: bool = False) -> ImportJob:
-    folder = upload_root / "20250101-000000-test"
+def job_for(
+    upload_root: Path, *sources: Path, dry_run: bool = False, folder_name: str = "20250101-test"
+) -> ImportJob:
+    folder = upload_root / folder_name
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for source in sources:
@@ -284,3 +286,28 @@ def test_the_database_queue_holds_the_job_until_the_worker_runs_it(settings, upl
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
     assert Cable.objects.filter(refid="07LIMA3673").exists()
+
+
+@pytest.mark.django_db
+def test_prune_uploads_keeps_a_failed_jobs_files_for_a_retry_by_default(upload_root):
+    job = job_for(upload_root, LIMA_RAW)
+    long_ago = timezone.now() - timedelta(days=90)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, finished_at=long_ago)
+    call_command("prune_uploads", stdout=StringIO())
+    assert Path(job.files[0]["path"]).exists()
+
+
+@pytest.mark.django_db
+def test_prune_uploads_removes_files_of_jobs_that_failed_long_enough_ago(upload_root):
+    old = job_for(upload_root, LIMA_RAW, folder_name="old")
+    recent = job_for(upload_root, LIMA_RAW, folder_name="recent")
+    now = timezone.now()
+    ImportJob.objects.filter(pk=old.pk).update(
+        status=ImportJob.Status.FAILED, finished_at=now - timedelta(days=40)
+    )
+    ImportJob.objects.filter(pk=recent.pk).update(
+        status=ImportJob.Status.FAILED, finished_at=now - timedelta(days=2)
+    )
+    call_command("prune_uploads", "--failed-older-than", "30", stdout=StringIO())
+    assert not Path(old.files[0]["path"]).exists()
+    assert Path(recent.files[0]["path"]).exists()

@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from cables.models import ImportJob, RejectedRecord
 from cables.tasks import release_uploads
+from cables.uploads import remove_stored
 
 
 class Command(BaseCommand):
     help = (
         "Delete the uploads of finished import jobs with no pending rejected record. Failed jobs "
-        "keep theirs for a retry."
+        "keep theirs for a retry, unless --failed-older-than says how long is long enough."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="list the jobs; delete nothing")
+        parser.add_argument(
+            "--failed-older-than",
+            type=int,
+            metavar="DAYS",
+            help="also delete the uploads of jobs that failed more than DAYS days ago",
+        )
 
     def handle(self, *args, dry_run: bool = False, **options) -> None:
+        failed_days = options["failed_older_than"]
         jobs = [job for job in _releasable() if _has_files_on_disk(job)]
+        stale = [job for job in _failed_before(failed_days) if _has_files_on_disk(job)]
         for job in jobs:
             if not dry_run:
                 release_uploads(job)
             self.stdout.write(f"{job}: {len(job.files)} file(s)")
+        for job in stale:
+            if not dry_run:
+                remove_stored(entry["path"] for entry in job.files)
+            self.stdout.write(f"{job}, failed {job.finished_at:%Y-%m-%d}: {len(job.files)} file(s)")
+        jobs += stale
         verb = "would be pruned" if dry_run else "pruned"
         self.stdout.write(self.style.SUCCESS(f"{len(jobs)} job(s) {verb}."))
 
@@ -35,6 +51,17 @@ def _releasable():
         .exclude(rejections__status=RejectedRecord.Status.PENDING)
         .only("id", "status", "files")
         .iterator()
+    )
+
+
+def _failed_before(days: int | None):
+    if days is None:
+        return []
+    cutoff = timezone.now() - timedelta(days=days)
+    return list(
+        ImportJob.objects.filter(status=ImportJob.Status.FAILED, finished_at__lt=cutoff).only(
+            "id", "status", "files", "finished_at"
+        )
     )
 
 
