@@ -1,11 +1,13 @@
 """parse_cable end to end, on the seed: the document this project started from."""
 
+import html
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from cables.parser import Metadata, ParseError, parse_cable, split_cable
+from cables.parser import Correction, Metadata, ParseError, parse_cable, split_cable
 
 SEED = Path(__file__).parent / "data" / "seed.txt"
 
@@ -215,3 +217,151 @@ def test_a_malformed_but_published_reference_id_of_the_right_shape_is_kept():
     header, body = seed_parts()
     parsed = parse_cable(header, body, Metadata(refid="7575LIBREVILLE1895"))
     assert parsed.refid == "7575LIBREVILLE1895"
+
+
+# --- every form a cable circulates in, with no metadata given -----------------------------------
+
+EXTRACTS = Path(__file__).parent / "data" / "html" / "extract"
+_PRE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.S)
+
+
+def browser_text(page: str) -> str:
+    """What a reader copies from a WikiLeaks page: the text of its <pre> blocks, no table."""
+    return "\n".join(html.unescape(re.sub(r"<[^>]+>", "", block)) for block in _PRE.findall(page))
+
+
+def extract(name: str) -> str:
+    return browser_text((EXTRACTS / name).read_text(encoding="utf-8"))
+
+
+def test_a_copied_partial_extract_with_its_header_and_date_line_is_read_whole():
+    cable = parse_cable("", extract("07RIYADH2320.html"))
+    assert (cable.refid, cable.created, cable.origin, cable.classification) == (
+        "07RIYADH2320",
+        datetime(2007, 11, 20, 16, 17, tzinfo=UTC),
+        "Embassy Riyadh",
+        "SECRET",
+    )
+    assert cable.tags == ("PGOV", "PHUM", "PK", "PREL", "PTER", "SA")
+
+
+def test_a_partial_extract_under_its_distribution_block_is_dated_by_its_date_time_group():
+    cable = parse_cable("", extract("00HARARE6677.html"))
+    assert (cable.refid, cable.created) == (
+        "00HARARE6677",
+        datetime(2000, 11, 29, 13, 59, tzinfo=UTC),
+    )
+
+
+def test_the_date_line_alone_dates_a_partial_extract():
+    text = (
+        "This record is a partial extract of the original cable. The full text of the original "
+        "cable is not available.\nTuesday, 20 January 2004, 09:44\nS E C R E T RANGOON 000088 \n"
+        "EO 12958 DECL: 01/20/2014 \nTAGS PGOV, PARM, PREL, BM \nSUBJECT: A SUBJECT\n"
+        "Classified By: COM Carmen Martinez for Reasons 1.4 (b,d)\n¶1. (S) Text.\n"
+    )
+    cable = parse_cable("", text)
+    assert (cable.refid, cable.created, cable.origin) == (
+        "04RANGOON88",
+        datetime(2004, 1, 20, 9, 44, tzinfo=UTC),
+        "Embassy Rangoon",
+    )
+    assert cable.tags == ("PGOV", "PARM", "PREL", "BM")
+
+
+def test_an_undated_partial_extract_is_refused_saying_what_is_missing_and_how_to_fix_it():
+    with pytest.raises(ParseError) as refused:
+        parse_cable("", extract("05TELAVIV1580.html"))
+    message = str(refused.value)
+    assert "partial extract without a date" in message
+    assert "TELAVIV 001580" in message
+    assert "import the WikiLeaks page itself" in message
+
+
+# A routing header above a classification line typed with a stray letter.
+BEIJING = (
+    "VZCZCXRO1234\nOO RUEHCN RUEHGH\nDE RUEHBJ #1378/01 1220833\nZNY CCCCC ZZH\n"
+    "O 020833Z MAY 08\nFM AMEMBASSY BEIJING\nTO RUEHC/SECSTATE WASHDC IMMEDIATE 6925\n"
+    "CC O N F I D E N T I A L SECTION 01 OF 04 BEIJING 001378 \n\nSIPDIS\n\n"
+    "E.O. 12958: DECL: 05/02/2033\nTAGS: PREL, PGOV, CH\nSUBJECT: A SUBJECT\n\n1. (C) Text.\n"
+)
+
+
+def test_a_garbled_classification_line_under_a_routing_header_still_names_the_cable():
+    cable = parse_cable("", BEIJING)
+    assert (cable.refid, cable.created, cable.classification) == (
+        "08BEIJING1378",
+        datetime(2008, 5, 2, 8, 33, tzinfo=UTC),
+        "CONFIDENTIAL",
+    )
+    assert "classification line: 'CC O N F I D E N T I A L' read as CONFIDENTIAL" in (
+        cable.warnings
+    )
+    assert Correction("classification", "CC O N F I D E N T I A L", "CONFIDENTIAL") in (
+        cable.corrections
+    )
+
+
+def test_a_header_above_the_text_of_another_cable_names_the_message_with_a_warning():
+    text = BEIJING.replace("BEIJING 001378", "ULAANBAATAR 000234")
+    cable = parse_cable("", text)
+    assert cable.refid == "08BEIJING1378"
+    assert any("ULAANBAATAR 000234" in w and "#1378" in w for w in cable.warnings)
+
+
+def test_a_header_without_a_classification_line_is_split_from_the_text_after_it():
+    cable = parse_cable("", SAN_SALVADOR_HEADER + SAN_SALVADOR_BODY)
+    assert (cable.refid, cable.origin) == ("10SANSALVADOR37", "Embassy San Salvador")
+    assert cable.recipients[0].name == "SECSTATE WASHDC"
+
+
+def test_a_text_glued_to_the_last_address_line_by_a_tab_is_split_there():
+    text = (
+        "R 110944Z SEP 07\nFM AMEMBASSY BERN\nTO RUEHC/SECSTATE WASHDC IMMEDIATE 4460\n"
+        "RUEATRS/DEPT OF TREASURY WASHINGTON DC PRIORITY\tS E C R E T SECTION 01 OF 02 BERN "
+        "000881 \\\n \\\nTAGS: MNUC KNNP ETTC IR SZ\nSUBJECT: A SUBJECT \\\n\n1. (S) Text.\n"
+    )
+    assert parse_cable("", text).refid == "07BERN881"
+
+
+def test_a_redacted_metadata_date_falls_back_to_the_text_with_a_warning():
+    header, body = seed_parts()
+    cable = parse_cable(header, body, Metadata(refid="07LIMA3673", redacted=("created",)))
+    assert cable.created == datetime(2007, 11, 20, 13, 37, tzinfo=UTC)
+    assert any(w.startswith("date: redacted in the metadata") for w in cable.warnings)
+
+
+def test_a_naive_datetime_in_the_metadata_is_a_clear_value_error():
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Metadata(created=datetime(2007, 11, 20, 13, 37))
+
+
+# --- nothing silently changed -------------------------------------------------------------------
+
+
+def test_corrected_tags_keep_what_the_cable_wrote_in_its_order():
+    body = (
+        "C O N F I D E N T I A L MOSCOW 000123\n\nE.O. 12958: DECL: 01/01/2019\n"
+        "TAGE: PGOV, RU, PHUMBA\nSUBJECT: A SUBJECT\n\n1. (C) Text.\n"
+    )
+    header = "R 011200Z JAN 09\nFM AMEMBASSY MOSCOW\nTO SECSTATE WASHDC\n"
+    cable = parse_cable(header, body)
+    assert cable.tags == ("PGOV", "RS", "PHUM", "BA")
+    assert cable.tags_as_written == ("PGOV", "RU", "PHUMBA")
+    assert cable.corrections[:3] == (
+        Correction("tags label", "TAGE:", "TAGS:"),
+        Correction("tag", "RU", "RS"),
+        Correction("tag", "PHUMBA", "PHUM BA"),
+    )
+
+
+def test_a_renamed_post_takes_its_published_name_and_says_what_was_written():
+    header = "R 011200Z JAN 06\nFM AMEMBASSY KIEV\nTO SECSTATE WASHDC\n"
+    body = "C O N F I D E N T I A L KIEV 000123\n\nSUBJECT: A SUBJECT\n\n1. (C) Text.\n"
+    cable = parse_cable(header, body)
+    assert (cable.refid, cable.origin) == ("06KIEV123", "Embassy Kyiv")
+    assert Correction("origin", "AMEMBASSY KIEV", "Embassy Kyiv") in cable.corrections
+
+
+def test_a_post_written_as_published_is_no_correction(seed):
+    assert not [c for c in seed.corrections if c.field == "origin"]

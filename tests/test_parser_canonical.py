@@ -1,5 +1,9 @@
+from pathlib import Path
+
 import pytest
 
+from cables.parser import canonical, split_cable
+from cables.parser.body import classification_line
 from cables.parser.canonical import (
     canonical_id,
     canonical_station,
@@ -8,6 +12,8 @@ from cables.parser.canonical import (
     station,
     station_origin,
 )
+from cables.parser.header import parse_header
+from cables.readers import RawRecord, read_records
 
 
 def test_valid_id_is_unchanged():
@@ -143,3 +149,43 @@ def test_station_of_a_consulate_names_the_consulate_with_its_words_spaced():
 
 def test_state_as_a_station_is_the_secretary_of_state():
     assert station_origin("STATE") == "Secretary of State"
+
+
+def _published_origins(shared: Path) -> list[tuple[str, str, str]]:
+    """(FM line, classification line post, published origin) of every real cable we hold."""
+    found = []
+    for record in read_records([shared / "data"]):
+        if not isinstance(record, RawRecord) or not record.metadata.origin:
+            continue
+        header, body = (record.header, record.body) if record.header else split_cable(record.body)
+        sender = parse_header(header).sender if header else ""
+        line = classification_line(body)
+        found.append((sender, line.station if line else "", record.metadata.origin))
+    return found
+
+
+def test_every_fm_line_of_the_real_cables_gives_the_published_origin(shared_dir):
+    wrong = [
+        (sender, origin_name(sender), published)
+        for sender, _station, published in _published_origins(shared_dir)
+        if sender and origin_name(sender) != published
+    ]
+    assert wrong == []
+
+
+def test_every_classification_line_post_gives_the_published_origin(shared_dir):
+    wrong = [
+        (station, station_origin(station), published)
+        for sender, station, published in _published_origins(shared_dir)
+        # a few texts quote another post's cable under their own header: judged by the FM line
+        if station
+        and "X" * 3 not in station
+        and station == canonical.station(sender or station)
+        and station_origin(station) != published
+    ]
+    assert wrong == []
+
+
+def test_kiev_is_published_as_kyiv_on_both_lines():
+    assert origin_name("AMEMBASSY KIEV") == "Embassy Kyiv"
+    assert station_origin("KIEV") == "Embassy Kyiv"

@@ -1,5 +1,5 @@
-from cables.parser.references import parse_references
-from cables.parser.types import Reference
+from cables.parser.references import parse_references, read_references
+from cables.parser.types import Correction, Reference
 
 # The head of 07LIMA3673's body, as published (../shared/data/seed.txt).
 SEED_HEAD = """C O N F I D E N T I A L LIMA 003673
@@ -22,7 +22,7 @@ def ids(content: str, year: int | None, reference_id: str | None = None) -> list
 
 def test_seed_reference_takes_the_year_of_the_citing_cable():
     assert parse_references(SEED_HEAD, 2007, "07LIMA3673") == [
-        Reference(value="07LIMA3638", refid="07LIMA3638")
+        Reference(value="07LIMA3638", refid="07LIMA3638", text="LIMA 3638")
     ]
 
 
@@ -89,7 +89,12 @@ def test_semicolons_separate_references_on_one_line():
 
 def test_email_reference_keeps_its_text_and_kind():
     assert parse_references("REF: LAKHDHIR E-MAIL 12/01/09 ", 2009) == [
-        Reference(value="LAKHDHIR E-MAIL 12/01/09", refid=None, kind="EMAIL")
+        Reference(
+            value="LAKHDHIR E-MAIL 12/01/09",
+            refid=None,
+            kind="EMAIL",
+            text="LAKHDHIR E-MAIL 12/01/09",
+        )
     ]
 
 
@@ -110,7 +115,14 @@ def test_bullets_are_recorded_on_each_cable():
 
 def test_letters_that_break_the_bullet_sequence_are_not_bullets():
     refs = parse_references("REF: E-mails J. Speaks-K. Allen", 2009)
-    assert refs == [Reference(value="E-mails J. Speaks-K. Allen", refid=None, kind="EMAIL")]
+    assert refs == [
+        Reference(
+            value="E-mails J. Speaks-K. Allen",
+            refid=None,
+            kind="EMAIL",
+            text="E-mails J. Speaks-K. Allen",
+        )
+    ]
 
 
 def test_repeated_bullet_and_inner_ref_are_absorbed():
@@ -157,3 +169,43 @@ def test_page_marker_cut_short_by_a_preview_is_not_a_reference():
     # 09DUSHANBE575
     content = "REF: 09 DUSHANBE 406 \n \nDUSHANBE 00000575  001.2 OF 0...\n"
     assert ids(content, 2009, "09DUSHANBE575") == ["09DUSHANBE406"]
+
+
+def test_each_reference_keeps_the_item_it_was_read_from():
+    refs = parse_references("REF: A. 07 LIMA 3638\n     B. STATE 12345 AND 12346\n", 2007)
+    assert [(r.refid, r.text) for r in refs] == [
+        ("07LIMA3638", "A. 07 LIMA 3638"),
+        ("07STATE12345", "B. STATE 12345 AND 12346"),
+        ("07STATE12346", "B. STATE 12345 AND 12346"),
+    ]
+
+
+def test_a_station_read_as_a_typo_is_reported_as_a_correction():
+    refs, corrections = read_references("REFS: (A) Colomobo 2304\n(B) State 240035\n", 2002)
+    assert [r.refid for r in refs] == ["02COLOMBO2304", "02STATE240035"]
+    assert corrections == [Correction("station", "COLOMOBO", "COLOMBO")]
+
+
+def test_the_ref_block_ends_at_a_paragraph_not_numbered_one():
+    text = "REF: STATE 12345\n3. (S) The Minister of Defense Paras Lima 2009 said\n"
+    assert ids(text, 2009) == ["09STATE12345"]
+
+
+def test_the_ref_block_ends_at_a_blank_line_before_unnumbered_prose():
+    text = "REF: A. STATE 12345\n\nThe Minister told Paris 1234 officials on May 5\n"
+    assert ids(text, 2009) == ["09STATE12345"]
+
+
+def test_a_blank_line_before_the_next_lettered_item_does_not_end_the_block():
+    text = "REFS :  (A) 03 Brasilia 3939\n\n        (B) 03 Brasilia 3867\n\n1. (C) Text"
+    assert ids(text, 2004) == ["03BRASILIA3939", "03BRASILIA3867"]
+
+
+def test_a_marked_paragraph_after_the_ref_lines_is_not_item_c():
+    text = "REF: A. STATE 1\n(C) Paris 2345 is mentioned in prose here\n"
+    assert ids(text, 2009) == ["09STATE1"]
+
+
+def test_words_of_prose_without_a_serial_beside_them_are_never_guessed_as_stations():
+    refs, corrections = read_references("REF: PARAS TELCON WITH BANGKOKK OFFICIALS", 2009)
+    assert corrections == []

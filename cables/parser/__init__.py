@@ -7,13 +7,14 @@ modules beside it (header, canonical, references, tags, subject, body) and can b
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from . import body as body_mod
 from . import canonical, references, subject, tags
-from .header import Header, parse_header
+from .header import Header, header_end, parse_header
 from .types import (
     ClassifiedBy,
+    Correction,
     Metadata,
     Paragraph,
     ParsedCable,
@@ -24,6 +25,7 @@ from .types import (
 
 __all__ = [
     "ClassifiedBy",
+    "Correction",
     "Metadata",
     "Paragraph",
     "ParseError",
@@ -37,24 +39,58 @@ __all__ = [
 _HEADER_LINE = re.compile(
     r"^\s*(FM|TO|INFO|XMT|BT|ZEX|ZFF|ZNR|ZNY|ZZH|VZCZC|DE |[OPRZ]{1,2} \d{6}Z)"
 )
+_FM_LINE = re.compile(r"(?m)^[ \t]*FM[ \t]+[A-Z]")
+_HEADER_LIMIT = 64 * 1024  # the longest address lists run to a few hundred lines
 _MAX_CLOCK_SKEW_MINUTES = 59
 _REDACTED = re.compile(r"X{3,}")
 _REFID_SHAPE = re.compile(r"[0-9]{2}(?=[0-9]*[A-Z])[0-9A-Z]{2,60}")
 _LONG_SERIALS = frozenset({"STATE", "SECDEF"})  # serials past 9999: the DE line cuts them
 # The footer of partial extracts: "2004CARACA02200 - CONFIDENTIAL".
 _EXTRACT_FOOTER = re.compile(r"(?m)^[ \t]*((?:19|20)\d\d)[A-Z]{3,}\d{5}[ \t]+-[ \t]+[A-Z]")
+# The Dec 2010 pages open the text with the date: "Tuesday, 20 January 2004, 09:44" (UTC).
+_DATE_LINE = re.compile(
+    r"(?m)^[ \t]*(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,[ \t]+(?P<day>\d{1,2})[ \t]+"
+    r"(?P<month>January|February|March|April|May|June|July|August|September|October|November"
+    r"|December)[ \t]+(?P<year>(?:19|20)\d\d),[ \t]+(?P<hour>\d{1,2}):(?P<minute>\d\d)[ \t]*$"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("January", "February", "March", "April", "May", "June", "July", "August")
+        + ("September", "October", "November", "December"),
+        1,
+    )
+}
+_PARTIAL_EXTRACT = "partial extract of the original cable"
+_HEAD_LIMIT = 3000  # where the date line and the extract notice stand, above the text
 
 
 def split_cable(text: str) -> tuple[str, str]:
-    """Split a bare cable into its transmission header and its body (classification line on)."""
-    lines = text.splitlines(keepends=True)
+    """Split a bare cable into its transmission header and its body (classification line on).
+
+    The body starts at the classification line that follows the header's FM line (cover
+    sheets of printed cables carry one above the header too); without one, after the header.
+    """
+    fm = _FM_LINE.search(text, 0, _HEADER_LIMIT)
+    if fm:
+        after = body_mod.classification_line(text, fm.end())
+        if after is not None and after.line > 1:
+            return _split_at_line(text, after.line)
+        end = header_end(text, fm.start())
+        if after is None and body_mod.classification_line(text) is None and end < len(text):
+            return text[:end], text[end:]
     found = body_mod.classification_line(text)
     if found is None or found.line <= 1:
         return "", text
-    head = "".join(lines[: found.line - 1])
+    head, rest = _split_at_line(text, found.line)
     if not any(_HEADER_LINE.match(line) for line in head.splitlines()):
         return "", text
-    return head, "".join(lines[found.line - 1 :])
+    return head, rest
+
+
+def _split_at_line(text: str, line: int) -> tuple[str, str]:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: line - 1]), "".join(lines[line - 1 :])
 
 
 def parse_cable(
@@ -82,13 +118,19 @@ def parse_cable(
         )
 
     cls_line = body_mod.classification_line(body)
-    created = _created(metadata, head, notes)
-    refid = _refid(metadata, head, cls_line, _year(created, body), notes)
-    origin = _origin(metadata, head, cls_line, notes)
+    if cls_line and cls_line.garbled:
+        notes.append(
+            f"classification line: {cls_line.written!r} read as "
+            f"{cls_line.classification.split('//')[0]}"
+        )
+    created = _created(metadata, head, _date_line(body, notes), notes)
+    refid = _refid(metadata, head, cls_line, _year(created, body), body, notes)
+    origin, origin_fix = _origin(metadata, head, cls_line, notes)
     classification = _classification(metadata, head, cls_line, notes)
-    refs = tuple(references.parse_references(body, created.year if created else None, refid))
-    refs += _metadata_only_references(metadata, refs, notes)
+    refs, station_fixes = references.read_references(body, created.year if created else None, refid)
+    refs += _metadata_only_references(metadata, tuple(refs), notes)
     classified_by = body_mod.parse_classified_by(body, normalize=True)
+    tags_line = tags.read_tags(body, canonicalize=True)
 
     return ParsedCable(
         refid=refid,
@@ -107,30 +149,93 @@ def parse_cable(
         decl_date=body_mod.nondisclosure_deadline(body),
         decl_text=body_mod.decl_line(body),
         caveats=tuple(body_mod.caveats(body)),
-        tags=tuple(tags.parse_tags(body, canonicalize=True)),
-        references=refs,
+        tags=tags_line.tags if tags_line else (),
+        tags_as_written=tags_line.written if tags_line else (),
+        references=tuple(refs),
         recipients=head.recipients,
         paragraphs=tuple(body_mod.paragraphs(body)),
+        corrections=_corrections(tags_line, station_fixes, origin_fix, cls_line),
         warnings=tuple(dict.fromkeys(notes)),
     )
 
 
-def _created(metadata: Metadata, head: Header, notes: list[str]) -> datetime | None:
+def _corrections(
+    tags_line: tags.TagsLine | None,
+    station_fixes: list[Correction],
+    origin_fix: Correction | None,
+    cls_line: body_mod.ClassificationLine | None,
+) -> tuple[Correction, ...]:
+    found: list[Correction] = []
+    if tags_line:
+        if tags_line.label.upper().rstrip(":;, ") not in ("TAG", "TAGS"):
+            found.append(Correction("tags label", tags_line.label, "TAGS:"))
+        found += [
+            Correction("tag", written, " ".join(values))
+            for written, values in tags_line.items
+            if (written,) != values
+        ]
+    found += station_fixes
+    if origin_fix:
+        found.append(origin_fix)
+    if cls_line and cls_line.garbled:
+        found.append(
+            Correction("classification", cls_line.written, cls_line.classification.split("//")[0])
+        )
+    return tuple(dict.fromkeys(found))
+
+
+def _date_line(body: str, notes: list[str]) -> datetime | None:
+    """The date the Dec 2010 pages print above the text: "Tuesday, 20 January 2004, 09:44"."""
+    m = _DATE_LINE.search(body, 0, _HEAD_LIMIT)
+    if m is None:
+        return None
+    try:
+        return datetime(
+            int(m["year"]),
+            _MONTHS[m["month"]],
+            int(m["day"]),
+            int(m["hour"]),
+            int(m["minute"]),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        notes.append(f"date: impossible date line {m.group(0).strip()!r}")
+        return None
+
+
+def _created(
+    metadata: Metadata, head: Header, dated: datetime | None, notes: list[str]
+) -> datetime | None:
     """The header's date-time group when the metadata agrees on the day, else the metadata.
 
     The Dec 2010 release garbled the times of its dates (18:06 for a cable of 1848Z); the
-    date-time group typed on the cable is the exact one.
+    date-time group typed on the cable is the exact one. Without either, the date line the
+    Dec 2010 pages print above the text.
     """
-    if metadata.created and head.created:
-        skew = abs((metadata.created - head.created).total_seconds()) / 60
-        if skew > _MAX_CLOCK_SKEW_MINUTES:
+    if "created" in metadata.redacted:
+        found = head.created or dated
+        shown = f"{found:%Y-%m-%d %H:%M}" if found else "nothing"
+        notes.append(f"date: redacted in the metadata (XXXXXXXXXXXX); the text gives {shown}")
+    text_date = head.created or dated
+    if head.created and dated and _skew(head.created, dated) > _MAX_CLOCK_SKEW_MINUTES:
+        notes.append(
+            f"date: the header's date-time group says {head.created:%Y-%m-%d %H:%M}, "
+            f"the date line {dated:%Y-%m-%d %H:%M}"
+        )
+    if metadata.created and text_date:
+        if _skew(metadata.created, text_date) > _MAX_CLOCK_SKEW_MINUTES:
+            source = "the header's date-time group" if head.created else "the date line"
             notes.append(
                 f"date: metadata says {metadata.created:%Y-%m-%d %H:%M}, "
-                f"the header's date-time group {head.created:%Y-%m-%d %H:%M}"
+                f"{source} {text_date:%Y-%m-%d %H:%M}"
             )
-        if metadata.created.date() == head.created.date():
-            return head.created
-    return metadata.created or head.created
+        if metadata.created.date() == text_date.date():
+            return text_date
+    return metadata.created or text_date
+
+
+def _skew(a: datetime, b: datetime) -> float:
+    return abs((a - b).total_seconds()) / 60
 
 
 def _year(created: datetime | None, body: str) -> int | None:
@@ -145,9 +250,16 @@ def _refid(
     head: Header,
     cls_line: body_mod.ClassificationLine | None,
     year: int | None,
+    body: str,
     notes: list[str],
 ) -> str:
     derived = _derived_refid(head, cls_line, year)
+    if derived and cls_line and head.sequence and not _same_serial(cls_line.serial, head.sequence):
+        notes.append(
+            f"reference id: the classification line gives {cls_line.station} {cls_line.serial}, "
+            f"the DE line's message number #{head.sequence}"
+        )
+        derived = _header_refid(head, cls_line, year) or derived
     if metadata.refid:
         refid = metadata.refid.strip()
         if not _REFID_SHAPE.fullmatch(refid):
@@ -166,11 +278,43 @@ def _refid(
         # The DE line's message number is the serial's last four digits: a last resort.
         notes.append("reference id: serial taken from the DE line's message number")
         return canonical.make_refid(year, station, head.sequence)
-    raise ParseError(
+    raise ParseError(_no_refid(cls_line, year, body), line=cls_line.line if cls_line else None)
+
+
+def _no_refid(cls_line: body_mod.ClassificationLine | None, year: int | None, body: str) -> str:
+    """Why no reference id can be made, and what would make one."""
+    if cls_line and cls_line.serial and not year:
+        kind = (
+            "a partial extract without a date"
+            if _PARTIAL_EXTRACT in body[:_HEAD_LIMIT]
+            else "no date"
+        )
+        return (
+            f"no reference id: {kind}; the text names {cls_line.station} {cls_line.serial} but "
+            "not when it was sent. Give the date (a date-time group such as 201617Z NOV 07 "
+            "in the header, or a line such as 'Tuesday, 20 November 2007, 16:17' above the "
+            "classification line), or import the WikiLeaks page itself, whose table has it"
+        )
+    return (
         "no reference id: none given and none derivable (needs a classification line "
-        "with post and serial, and a date-time group)",
-        line=cls_line.line if cls_line else None,
+        "with post and serial, such as 'C O N F I D E N T I A L LIMA 003673', and a date)"
     )
+
+
+def _same_serial(serial: str, sequence: str) -> bool:
+    return int(serial) % 10_000 == int(sequence) % 10_000
+
+
+def _header_refid(
+    head: Header, cls_line: body_mod.ClassificationLine, year: int | None
+) -> str | None:
+    """When the text under the header names another post and serial, the header names the
+    message: the release attached some headers to the text of another cable."""
+    station = canonical.station(head.sender) if head.sender else ""
+    written = canonical.canonical_station(cls_line.station, guess=False) or cls_line.station
+    if not (year and station) or station == written or station in _LONG_SERIALS:
+        return None
+    return canonical.make_refid(year, station, head.sequence)
 
 
 def _derived_refid(
@@ -191,16 +335,24 @@ def _origin(
     head: Header,
     cls_line: body_mod.ClassificationLine | None,
     notes: list[str],
-) -> str:
-    derived = canonical.origin_name(head.sender) if head.sender else ""
-    if not derived and cls_line and not _REDACTED.fullmatch(cls_line.station):
-        derived = canonical.station_origin(cls_line.station)
+) -> tuple[str, Correction | None]:
+    written, derived = "", ""
+    if head.sender:
+        written, derived = head.sender, canonical.origin_name(head.sender)
+    if cls_line and not _REDACTED.fullmatch(cls_line.station):
+        from_line = canonical.station_origin(cls_line.station)
+        if derived and from_line.casefold() != derived.casefold():
+            notes.append(
+                f"origin: the header FM line says {derived}, the classification line {from_line}"
+            )
+        if not derived:
+            written, derived = cls_line.station, from_line
     if metadata.origin:
         if derived and derived.casefold() != metadata.origin.casefold():
-            notes.append(f"origin: metadata says {metadata.origin}, the header FM line {derived}")
-        return metadata.origin
+            notes.append(f"origin: metadata says {metadata.origin}, the text {derived}")
+        return metadata.origin, None
     if derived:
-        return derived
+        return derived, canonical.origin_correction(written, derived)
     raise ParseError("no origin: none given, no FM line and no post on a classification line")
 
 

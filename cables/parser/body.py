@@ -37,6 +37,12 @@ class ClassificationLine:
     serial: str  # as written: "003673"
     section: str = ""  # "01 OF 02"
     line: int = 0  # 1-based
+    written: str = ""  # the marking as typed: "C O N F I D E N T I A L", "CC O N F I D …"
+
+    @property
+    def garbled(self) -> bool:
+        """The marking was typed with a stray letter ("CC O N F I D E N T I A L")."""
+        return "".join(self.written.split()).upper() not in _MARKING_WORDS
 
 
 def _spaced(word: str) -> str:
@@ -46,9 +52,10 @@ def _spaced(word: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Classification line and caveats
 
+# At a line start, or after a tab where a release glued the text onto the last header line.
 _CLS_LINE = re.compile(
-    r"^[ \t]*(?P<cls>"
-    rf"T\s?O\s?P\s+{_spaced('SECRET')}|S?{_spaced('SECRET')}|{_spaced('CONFIDENTIAL')}"
+    r"(?:^|(?<=\t))[ \t]*(?P<cls>"
+    rf"T?T\s?O\s?P\s+{_spaced('SECRET')}|S?{_spaced('SECRET')}|C?{_spaced('CONFIDENTIAL')}"
     r"|U?UNCLAS(?:SIFIED)?|LIMITED\s+OFFICIAL\s+USE)"
     r"(?P<mid>(?://?\s*[A-Z]+)*(?:\s+(?:SENSITIVE|NOFORN|SBU|E\s?F\s?T\s?O|NODIS|EXDIS|LIMDIS"
     r"|FOR\s+OFFICIAL\s+USE\s+ONLY))*)"
@@ -57,7 +64,7 @@ _CLS_LINE = re.compile(
     r"(?P<station>X{3,}|[A-Z][A-Z.'\-]*(?:[ \t][A-Z][A-Z.'\-]*){0,3}?)"
     r"[ \t]+(?P<serial>\d{1,7})"
     r"(?P<rest>[ \t]+(?:SIPDIS|NOFORN|SENSITIVE|NODIS|EXDIS|LIMDIS|E\.?\s?O\.?)\b[^\n]*)?"
-    r"[ \t\r]*$",
+    r"[ \t\r\\]*$",
     re.M | re.I,
 )
 _CAVEAT_WORDS = ("SIPDIS", "NOFORN", "NODIS", "EXDIS", "LIMDIS", "STADIS", "ORCON", "SENSITIVE")
@@ -76,9 +83,14 @@ _SPACED_LETTERS = re.compile(r"\b(?:[A-Z] ){3,}[A-Z]\b")
 _CAVEAT_LINES = 12
 
 
-def classification_line(body: str) -> ClassificationLine | None:
-    """The `C O N F I D E N T I A L LIMA 003673` line, wherever it is in `body`."""
-    m = _CLS_LINE.search(body)
+_MARKING_WORDS = frozenset(
+    {"TOPSECRET", "SECRET", "CONFIDENTIAL", "UNCLAS", "UNCLASSIFIED", "LIMITEDOFFICIALUSE"}
+)
+
+
+def classification_line(body: str, start: int = 0) -> ClassificationLine | None:
+    """The `C O N F I D E N T I A L LIMA 003673` line, wherever it is in `body` from `start`."""
+    m = _CLS_LINE.search(body, start)
     if m is None:
         return None
     word = re.sub(r"\s+", "", m.group("cls")).upper()
@@ -90,15 +102,16 @@ def classification_line(body: str) -> ClassificationLine | None:
         serial=m.group("serial"),
         section=re.sub(r"\s+", " ", m.group("section") or "").upper(),
         line=body.count("\n", 0, m.start()) + 1,
+        written=" ".join(m.group("cls").split()),
     )
 
 
 def _published(word: str, found: tuple[str, ...], mid: str) -> str:
-    if word.endswith("SECRET") and word.startswith("TOP"):
+    if word.endswith("SECRET") and "TOP" in word[:4]:
         base = "TOP SECRET"
     elif word.endswith("SECRET"):
         base = "SECRET"
-    elif word == "CONFIDENTIAL":
+    elif word.endswith("CONFIDENTIAL"):
         base = "CONFIDENTIAL"
     else:
         sensitive = {"SENSITIVE", _FOUO} & set(found) or "SENSITIVE" in mid
@@ -467,11 +480,16 @@ _SUMMARY_HEAD = re.compile(
     """
 )
 _FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*¶?[ \t]*1[ \t]*\.")
-_MARK = r"(?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:[ \t]*/{1,2}[ \t]*(?:REL(?: TO)?[ A-Z,]+|[A-Z]{1,6}))*"
+# Each part ends in a letter or comma, so spaces before the next "/" have one reading only.
+_MARK = (
+    r"(?:TS|S|C|U|SBU|LOU|FOUO|NF)"
+    r"(?:[ \t]*/{1,2}[ \t]*(?:REL(?: TO)?(?:[ A-Z,]*[A-Z,])?|[A-Z]{1,6}))*"
+)
 _MARKING_PREFIX = re.compile(
     rf"^(?:¶?[ \t]*\d{{1,3}}[ \t]*\.(?!\d)[ \t]*(?:\(?{_MARK}\)[ \t]*)?|\({_MARK}\)[ \t]*)"
 )
-_RULE_LINE = re.compile(r"(?m)^[ \t]*(?:[-=‐_][ \t]?){3,}[ \t]*$|[ \t]*[-=‐]{3,}[ \t]*")
+# The second branch starts where a run of blanks starts, or a run of tabs is tried from each tab.
+_RULE_LINE = re.compile(r"(?m)^[ \t]*(?:[-=‐_][ \t]?){3,}[ \t]*$|(?<![ \t])[ \t]*[-=‐]{3,}[ \t]*")
 _SUMMARY_AGAIN = re.compile(
     r"^(?:SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION REQUEST))?[ \t]*[:.\-][ \t]*"
     r"|(?:AND[ \t]+)?(?:COMMENT|ACTION REQUEST)[ \t]*[:.][ \t]*|CONTINUED[ \t]*[:.][ \t]*)",

@@ -9,8 +9,11 @@ onto the station names of the published corpus.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+
+from .types import Correction
 
 _STATION_NAMES = """
     ABIDJAN ABUDHABI ABUJA ACCRA ADANA ADDISABABA AITTAIPEI ALEXANDRIA ALGIERS ALMATY AMMAN
@@ -151,12 +154,30 @@ _DOUBLED_YEAR = re.compile(r"^(\d\d)\1(?=[A-Z])")
 _SECTION_JUNK = re.compile(r"^(\d\d)(?:[A-Z]{2,8})?[0-9Q]{1,2}[A-Z]{1,2}\d\d(?=[A-Z])")
 _TRAILING_JUNK = re.compile(r"^(\d\d[A-Z0]*[A-Z])(\d+)([A-Z]+)(\d+)$")
 _ID = re.compile(r"^(\d\d)([A-Z0]*[A-Z])(\d+)$")
-_STATIONS_BY_LENGTH: dict[int, tuple[str, ...]] = {}
-for _name in STATIONS:
-    _STATIONS_BY_LENGTH.setdefault(len(_name), ())
-    _STATIONS_BY_LENGTH[len(_name)] += (_name,)
-del _name
-_STATION_LETTERS: dict[str, Counter[str]] = {name: Counter(name) for name in STATIONS}
+_MAX_EDITS = 2
+_MAX_GUESS_LENGTH = 40  # longer than any station plus its edits: no need to look
+
+
+def _deletions(word: str, edits: int) -> set[str]:
+    """Every string `word` becomes with up to `edits` letters deleted."""
+    found = frontier = {word}
+    for _ in range(edits):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found = found | frontier
+    return found
+
+
+def _deletion_index() -> dict[str, tuple[str, ...]]:
+    """Deletion variant -> stations: two names within k edits share a variant with k deletions
+    from each, so a typo is looked up, never compared against every station."""
+    index: dict[str, set[str]] = {}
+    for name in STATIONS:
+        for variant in _deletions(name, _MAX_EDITS):
+            index.setdefault(variant, set()).add(name)
+    return {variant: tuple(sorted(names)) for variant, names in index.items()}
+
+
+_DELETION_INDEX = _deletion_index()
 
 
 def canonical_id(refid: str) -> str:
@@ -212,33 +233,24 @@ def _strip_prefix_junk(name: str) -> str:
 def _nearest_station(key: str, strict: bool) -> str | None:
     """The one station a garbled name is a typo of: letters lost, swapped or misread."""
     n = len(key)
-    if n < 3:
+    if n < 3 or n > _MAX_GUESS_LENGTH:
         return None
     limit = 2 if n >= (9 if strict else 8) else 1
-    best: list[str] = []
-    best_distance = limit + 1
-    letters = Counter(key)
-    for length in range(n - limit, n + limit + 1):
-        for station in _STATIONS_BY_LENGTH.get(length, ()):
-            if _bag_distance(letters, _STATION_LETTERS[station]) > best_distance:
-                continue
-            distance = _distance(key, station, best_distance)
-            if distance < best_distance:
-                best, best_distance = [station], distance
-            elif distance == best_distance <= limit:
-                best.append(station)
-    if len(best) != 1:
+    candidates = {
+        station
+        for variant in _deletions(key, limit)
+        for station in _DELETION_INDEX.get(variant, ())
+    }
+    distances = {station: OSA.distance(key, station, score_cutoff=limit) for station in candidates}
+    best_distance = min(distances.values(), default=limit + 1)
+    best = [station for station, distance in distances.items() if distance == best_distance]
+    if best_distance > limit or len(best) != 1:
         return None
     station = best[0]
     short = n <= 4 or (strict and n <= 6 and best_distance == 1)
     if short and not _is_simple_edit(key, station):
         return None
     return station
-
-
-def _bag_distance(a: Counter[str], b: Counter[str]) -> int:
-    """A cheap lower bound of the edit distance: letters one name has and the other lacks."""
-    return max(sum((a - b).values()), sum((b - a).values()))
 
 
 def _is_simple_edit(key: str, station: str) -> bool:
@@ -256,26 +268,6 @@ def _is_simple_edit(key: str, station: str) -> bool:
             and key[diffs[1]] == station[diffs[0]]
         )
     return False
-
-
-def _distance(a: str, b: str, cap: int) -> int:
-    """Optimal-string-alignment distance, giving up (cap + 1) once every path exceeds `cap`."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        row_min = i
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, previous2[j - 2] + 1)
-            current[j] = value
-            row_min = min(row_min, value)
-        if row_min > cap:
-            return cap + 1
-        previous2, previous = previous, current
-    return previous[len(b)]
 
 
 _SPECIAL_ORIGINS: dict[str, str] = {
@@ -311,6 +303,10 @@ def _sender_key(sender: str) -> str:
     return _ROUTE.sub("", _SPACES.sub(" ", sender.strip().upper()))
 
 
+# Posts the published release names by their later name, whatever the cable wrote.
+_RENAMED_POSTS = {"KIEV": "KYIV"}
+
+
 def origin_name(sender: str) -> str:
     """The published name of the post on an FM line: "AMEMBASSY LIMA" -> "Embassy Lima"."""
     key = _sender_key(sender)
@@ -318,8 +314,26 @@ def origin_name(sender: str) -> str:
         return _SPECIAL_ORIGINS[key]
     for prefix, label in _ORIGIN_PREFIXES:
         if key.startswith(prefix):
-            return label + _title(key[len(prefix) :])
-    return _title(key)
+            return label + _title(_renamed(key[len(prefix) :]))
+    return _title(_renamed(key))
+
+
+def _renamed(words: str) -> str:
+    return _RENAMED_POSTS.get(words, words)
+
+
+def origin_correction(written: str, name: str) -> Correction | None:
+    """The post as written beside its published name, when the name is more than the same
+    words title-cased: "SECSTATE WASHDC" -> "Secretary of State", "KIEV" -> "Embassy Kyiv"."""
+    key = _sender_key(written)
+    for prefix in (*_STATION_PREFIXES, "USDEL "):
+        key = key.removeprefix(prefix)
+    post = name
+    for label in ("Embassy ", "Consulate ", "Mission ", "US Interests Section ", "US Office "):
+        post = post.removeprefix(label)
+    if _NOT_ID_CHARS.sub("", key) == _NOT_ID_CHARS.sub("", post.upper()):
+        return None
+    return Correction("origin", written, name)
 
 
 def _title(words: str) -> str:
@@ -394,4 +408,4 @@ def station_origin(written: str) -> str:
     if key in _STATION_ORIGINS:
         return _STATION_ORIGINS[key]
     words = _SPACED.get(key) or (_SPACES.sub(" ", written.strip()) if joined == key else key)
-    return ("Consulate " if key in _CONSULATES else "Embassy ") + _title(words.upper())
+    return ("Consulate " if key in _CONSULATES else "Embassy ") + _title(_renamed(words.upper()))

@@ -37,6 +37,8 @@ _PROSIGN_LINE = re.compile(r"^(?:(?:BT|Z[A-Z]{2}\d?|CCCCC|SSSSS|UUUUU|EEEEE)(?:[
 # A post's own distribution under its TO/INFO words: "INFO  LOG-00   EEB-00", "INFO: AMB DCM".
 _DISTRIBUTION = re.compile(r"^(?::(?:[ \t]*[A-Z/]{1,6})+[ \t]*$|[A-Z0-9]{1,6}-\d\d(?:\s|$))")
 _EXCLUSION = re.compile(r"^XMT\b[ \t/]*(.*)$")
+# A line of a TO/INFO block: "RUEHAM/AMEMBASSY AMMAN 0446", "AMEMBASSY PARIS", "XMT …", "BT".
+_ADDRESS_LINE = re.compile(r"^(?:[A-Z0-9]{3,8}/)?[A-Z][A-Z0-9 .,'&()/-]*$|^XMT\b|^BT$")
 _ROUTE = re.compile(r"^([A-Z0-9]{3,8})/(.*)$")
 _PRECEDENCE_WORDS = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
 _CLASSIFICATION_LINE = re.compile(
@@ -75,6 +77,21 @@ def parse_header(text: str) -> Header:
         recipients=tuple(to) + tuple(info),
         warnings=tuple(warnings),
     )
+
+
+def header_end(text: str, fm_start: int) -> int:
+    """The offset just past the header whose FM line starts at `fm_start`: past its TO, INFO
+    and XMT blocks, at the first blank line or line of text."""
+    pos = text.find("\n", fm_start)
+    while pos != -1:
+        end = text.find("\n", pos + 1)
+        line = text[pos + 1 : end if end != -1 else len(text)].strip()
+        if not line or line != line.upper() or _CLASSIFICATION_LINE.match(line):
+            return pos + 1
+        if not (_BLOCK_START.match(line) or _ADDRESS_LINE.match(line)):
+            return pos + 1
+        pos = end
+    return len(text)
 
 
 def recipients(text: str) -> list[Recipient]:

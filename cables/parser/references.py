@@ -10,10 +10,10 @@ and on semicolons; each item either names cables ("06 TBILISI 2601", "STATE 1234
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .canonical import canonical_id, canonical_station
-from .types import Reference
+from .types import Correction, Reference
 
 _REF_START = re.compile(
     r"(?:(?P<lead>(?<![A-Za-z])[A-Za-z][.)])\s+)?"
@@ -21,12 +21,38 @@ _REF_START = re.compile(
     r"|(?<=[A-Z])REFS?:)",
     re.IGNORECASE,
 )
-_BODY_START = re.compile(r"(?m)^\s*¶?\s*1\s*\.(?!\d)|(?<![\w.])¶?1\.\s?\(")
+_BODY_START = re.compile(r"(?m)^[ \t]*¶?[ \t]*1[ \t]*\.(?!\d)|(?<![\w.])¶?1\.[ \t]?\(")
+# Inside a line: where running text takes over from the REF items (releases that lost the
+# line breaks glue "Classified By", the first paragraph or the TAGS onto the last REF item).
 _BLOCK_END = re.compile(
-    r"CLASS\w*\s+BY|\bSUMMARY\b|(?<![\w./])¶?1\s?\.(?!\d)|SENSITIVE\s+BUT|THIS\s+MESSAGE"
-    r"|\bSIPDIS\b|E\.\s?O\.\s?12958|\bTAGS\b|\bSUBJECT\s*:|\b(?:[A-Z] ){4,}[A-Z]\b",
+    r"CLASS\w{0,12}[ \t]+BY|\bSUMMARY\b|(?<![\w./])¶?1[ \t]?\.(?!\d)|SENSITIVE[ \t]+BUT"
+    r"|THIS[ \t]+MESSAGE|\bSIPDIS\b|E\.[ \t]?O\.[ \t]?12958|\bTAGS\b|\bSUBJECT[ \t]*:"
+    r"|\b(?:[A-Z] ){4,}[A-Z]\b",
     re.IGNORECASE,
 )
+# A line that is no longer a REF item: a numbered or ¶ paragraph, a marked paragraph, a label.
+_LINE_END = re.compile(
+    r"[ \t]*(?:¶?[ \t]*\d{1,3}[ \t]*\.(?!\d)|\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:/+[A-Z]{1,6})*\)"
+    r"|CLASSI?FI?ED[ \t]+BY|(?:BEGIN[ \t]+)?SUMMARY\b|TAGS?\b|SUBJ(?:ECT)?\b"
+    r"|E\.?[ \t]?O\.?[ \t]?1\d{4}"
+    r"|SIPDIS\b|SENSITIVE[ \t]+BUT|THIS[ \t]+MESSAGE|(?:[A-Z] ){4,}|PAGE[ \t]+\d)",
+    re.IGNORECASE,
+)
+# A line that opens a lettered item: "(B) STATE 240035", "-   (B) …", "¶B. 2962", "C) RIO".
+_LETTERED_ITEM = re.compile(
+    r"[ \t]*(?:[-*][ \t]*)?¶?[ \t]*(?:\((?P<paren>[A-Za-z])\)|\[(?P<square>[A-Za-z])\]"
+    r"|(?P<plain>[A-Za-z])[.:)](?=[ \t]|$|[A-Z]))"
+)
+_BULLETS = re.compile(r"(?<![A-Za-z0-9])[(\[]?([A-Za-z])[.)\]:](?=[ \t]|$|[A-Z])")
+# Markings a paragraph opens with: "(C) The minister…" is no item C unless C is the next one.
+_MARKING_LETTERS = frozenset("CSU")
+# Where an item was cut by a stray blank line: a bullet or joiner with nothing after it, or a
+# year waiting for its station ("D. 03"); a station waiting for its serial is checked apart.
+_DANGLING = re.compile(
+    r"(?:(?<![A-Za-z0-9])[(\[]?[A-Za-z][.)\]:]|,|;|&|\bAND|(?<!\d)\d\d)[ \t]*$", re.IGNORECASE
+)
+_LAST_WORDS = re.compile(r"((?:[A-Za-z]+[ \t]+){0,3}[A-Za-z]+)[ \t]*$")
+_MAX_LINES = 40
 _MAX_BLOCK = 3000
 _MAX_HEAD = 4000  # REF lines sit above the first paragraph; later "reftel"s are running text
 _PAGE_HEADER = re.compile(r"\bPAGE\s+\d+\s+[A-Z][A-Z .'-]*?\s+\d+\s+(?:\d+\s+OF\s+\d+\s+)?\d{6}Z")
@@ -79,22 +105,30 @@ def parse_references(
     `year` is the citing cable's year (for "LIMA 3638"); `reference_id` its own id, dropped
     when the REF line repeats it.
     """
+    return read_references(content, year, reference_id)[0]
+
+
+def read_references(
+    content: str, year: int | None, reference_id: str | None = None
+) -> tuple[list[Reference], list[Correction]]:
+    """The references, and the station names in them read as typos of a station."""
     block = _ref_block(content)
     if not block:
-        return []
+        return [], []
     own = canonical_id(reference_id) if reference_id else None
     context = _Context(year=year, station=_own_station(own))
     found: list[Reference] = []
     for bullet, segment in _segments(block):
         for item in segment.split(";"):
             found.extend(_item_references(item.strip(), bullet, context))
-    return [ref for ref in found if not own or ref.refid != own]
+    return [ref for ref in found if not own or ref.refid != own], context.corrections
 
 
 @dataclass(slots=True)
 class _Context:
     year: int | None
     station: str | None  # the last station named, for a bare "2962 AND PREVIOUS"
+    corrections: list[Correction] = field(default_factory=list)
 
 
 def _own_station(refid: str | None) -> str | None:
@@ -108,7 +142,7 @@ def _ref_block(content: str) -> str:
     start = _REF_START.search(content, 0, limit)
     if not start:
         return ""
-    rest = _NOISE.sub(" ", content[start.end() : start.end() + _MAX_BLOCK])
+    rest = _NOISE.sub(" ", _block_lines(content, start.end()))
     end = _BLOCK_END.search(rest)
     if end:
         rest = rest[: end.start()]
@@ -117,6 +151,53 @@ def _ref_block(content: str) -> str:
     lead = start.group("lead") or ""
     text = _INNER_REF.sub(" ", f"{lead} {rest}")
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _block_lines(content: str, start: int) -> str:
+    """The REF lines from `start`: up to a line that is no REF item, or a blank line that
+    neither cuts an unfinished item nor is followed by the next lettered item."""
+    lines = content[start : start + _MAX_BLOCK].split("\n", _MAX_LINES)[:_MAX_LINES]
+    taken = [lines[0]]
+    last = _last_bullet(lines[0])
+    blank = False
+    for line in lines[1:]:
+        if not line.strip():
+            blank = True
+            continue
+        item = _LETTERED_ITEM.match(line)
+        letter = next((g for g in item.groups() if g), "").upper() if item else ""
+        in_sequence = bool(letter) and letter in _following(last)
+        if letter and not in_sequence and letter in _MARKING_LETTERS:
+            break  # "(C) …": a marked paragraph, not the next item
+        if blank and not (in_sequence or _unfinished(taken[-1])):
+            break
+        if not letter and _LINE_END.match(line):
+            break
+        taken.append(line)
+        last = _last_bullet(line) or last
+        blank = False
+    return "\n".join(taken)
+
+
+def _last_bullet(line: str) -> str:
+    found = _BULLETS.findall(line)
+    return found[-1].upper() if found else ""
+
+
+def _following(bullet: str) -> tuple[str, ...]:
+    if not bullet:
+        return ("A",)
+    return (bullet, chr(ord(bullet) + 1)) if bullet < "Z" else (bullet,)
+
+
+def _unfinished(line: str) -> bool:
+    if _DANGLING.search(line):
+        return True
+    words = _LAST_WORDS.search(line)
+    if not words:
+        return False
+    parts = words.group(1).split()
+    return any(canonical_station("".join(parts[k:]), guess=False) for k in range(len(parts)))
 
 
 def _segments(block: str) -> list[tuple[str | None, str]]:
@@ -162,10 +243,18 @@ def _item_references(item: str, bullet: str | None, context: _Context) -> list[R
     if kind not in _NOT_CABLES:
         cables = _cables(item, context)
         if cables:
-            return [Reference(value=refid, refid=refid, bullet=bullet) for refid in cables]
+            return [
+                Reference(value=refid, refid=refid, bullet=bullet, text=_as_written(item, bullet))
+                for refid in cables
+            ]
     if kind:
-        return [Reference(value=item, refid=None, kind=kind, bullet=bullet)]
+        text = _as_written(item, bullet)
+        return [Reference(value=item, refid=None, kind=kind, bullet=bullet, text=text)]
     return []
+
+
+def _as_written(item: str, bullet: str | None) -> str:
+    return f"{bullet}. {item}" if bullet else item
 
 
 def _kind(item: str) -> str | None:
@@ -230,7 +319,8 @@ def _scan(tokens: list[_Token], context: _Context) -> list[str]:
         if span is None:
             i += 1
             continue
-        station, j = span
+        station, j, guessed = span
+        name_end = j
         year = _year_before(tokens, i) if i > consumed else None
         refids, j = _serials_after(tokens, j, station, year, context)
         if not refids:
@@ -238,27 +328,43 @@ def _scan(tokens: list[_Token], context: _Context) -> list[str]:
         if refids:
             found.extend(refids)
             context.station = station
+            if guessed:
+                written = " ".join(t.text for t in tokens[i:name_end])
+                context.corrections.append(Correction("station", written, station))
             i = consumed = j
         else:
             i += 1
     return found
 
 
-def _station_at(tokens: list[_Token], i: int) -> tuple[str, int] | None:
-    """The longest run of words from `i` naming a station, and the index after it."""
+def _station_at(tokens: list[_Token], i: int) -> tuple[str, int, bool] | None:
+    """The longest run of words from `i` naming a station, the index after it, and whether
+    the name was read as a typo. A typo is guessed only for words a serial stands beside:
+    the guesser never sees prose."""
     end = i
     while end < len(tokens) and end - i < _MAX_STATION_WORDS and tokens[end].kind == "word":
         end += 1
+    serial_before = i > 0 and tokens[i - 1].kind == "num"
     for stop in range(end, i, -1):
         name = "".join(t.text for t in tokens[i:stop])
-        # a lone letter joins a name only when spelt out ("PORT A"), never by a guess ("SECDEF R")
-        guess = len(tokens[stop - 1].text) > 1
         station = canonical_station(name, guess=False)
-        if station is None and guess:
-            station = canonical_station(name)
         if station:
-            return station, stop
+            return station, stop, False
+        # a lone letter joins a name only when spelt out ("PORT A"), never by a guess ("SECDEF R")
+        if len(tokens[stop - 1].text) > 1 and (serial_before or _serial_follows(tokens, stop)):
+            station = canonical_station(name)
+            if station:
+                return station, stop, True
     return None
+
+
+def _serial_follows(tokens: list[_Token], j: int) -> bool:
+    n = len(tokens)
+    while j < n and (tokens[j].text in (",", ":", "-", "#") or tokens[j].text in _FILLERS):
+        j += 1
+    if j < n and tokens[j].kind == "pyear":
+        j += 1
+    return j < n and tokens[j].kind == "num"
 
 
 def _year_before(tokens: list[_Token], i: int) -> str | None:

@@ -19,7 +19,7 @@ _BACKSLASH_EOL = re.compile(r"[ \t]*\\[ \t]*(?=\n|$)")
 # Where the subject ends inside a line: a reference list, the classification authority,
 # a handling notice. "REF:" may be glued to the last word ("UK PRIMEREF: A. LONDON 1939").
 _INLINE_END = re.compile(
-    r"\s*(?:\bREF(?:S|TELS?|\(S\))?\s*:|\bREF\(S\)|(?<=[A-Z])REF:|"
+    r"(?:\bREF(?:S|TELS?|\(S\))?\s*:|\bREF\(S\)|(?<=[A-Z])REF:|"
     r"(?<!DE)(?<!de)(?<!De)CLASSIFIED\s+BY|(?<!DE)(?<!de)(?<!De)Classified\s+By|"
     r"\bSENSITIVE\s+BUT\b|\bC O N\b|\bS E C R E T\b|\bU N C L A S\b|"
     r"\bThis\s+is\s+an?\s+action\s+request)",
@@ -31,13 +31,14 @@ _END_LINE = re.compile(
     r"[A-Z][A-Z ]* \d{5,8} +\d{3}(?:\.\d)? +OF +\d{3}|[A-Z] [A-Z] [A-Z] )",
     re.IGNORECASE,
 )
-_MARKING = r"\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:\s*/+\s*[A-Z][A-Z ]*)*\)"
+# Each part of a marking ends in a letter, so the spaces around "/" have one reading only.
+_MARKING = r"\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:[ \t]*/+[ \t]*[A-Z](?:[A-Z ]*[A-Z])?)*[ \t]*\)"
 _LEADING_MARKING = re.compile(rf"^{_MARKING}\s*")
-_TRAILING_MARKING = re.compile(rf"\s+{_MARKING}$")
+_WHOLE_MARKING = re.compile(_MARKING)
 # A page break inside the caption block: "CONFIDENTIAL\nPAGE 02 HARARE 06677 01 OF 03 291400Z".
 _PAGE_HEADER = re.compile(
     r"(?m)^[ \t]*(?:(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)"
-    r"[ \t]*\n[ \t]*)?PAGE[ \t]+\d+[ \t]+[A-Z][A-Z .'-]*?[ \t]+\d+"
+    r"[ \t]*\n[ \t]*)?PAGE[ \t]+\d+[ \t]+[A-Z][A-Z .'-]{0,40}?[ \t]+\d+"
     r"(?:[ \t]+\d\d[ \t]+OF[ \t]+\d\d)?[ \t]+\d{6}Z[ \t]*"
 )
 # Lines that open the text rather than continue a subject cut by a stray blank line.
@@ -64,7 +65,14 @@ def parse_subject(content: str, clean: bool = True) -> str:
     if subject.endswith(_ELLIPSIS):
         subject = _untruncated(_normalized(content), subject, after)
     if clean:
-        subject = _TRAILING_MARKING.sub("", _LEADING_MARKING.sub("", subject))
+        subject = _without_trailing_marking(_LEADING_MARKING.sub("", subject))
+    return subject
+
+
+def _without_trailing_marking(subject: str) -> str:
+    start = subject.rfind("(")
+    if start > 0 and subject[start - 1].isspace() and _WHOLE_MARKING.fullmatch(subject, start):
+        return subject[:start].rstrip()
     return subject
 
 
@@ -102,7 +110,7 @@ def _subject_from(content: str, start: int) -> str:
         elif taken and (_END_LINE.match(line) or _breaks_case(taken, line)):
             break
         m = _INLINE_END.search(line)
-        taken.append(line[: m.start()] if m else line)
+        taken.append(line[: m.start()].rstrip() if m else line)
         if m:
             break
         i += 1

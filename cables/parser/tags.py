@@ -21,7 +21,7 @@ _SEARCH_LIMIT = 6000
 _MAX_CONTINUATION_LINES = 4
 
 _LABEL = re.compile(
-    r"(?<![A-Za-z0-9])(?P<label>TAGS?|TAGES|TAS|TGS|TABS|AGS)"
+    r"(?<![A-Za-z0-9])(?P<label>TAGS?|TAGES?|TAS|TGS|TABS|AGS)"
     r"(?:(?P<punct>[ \t]*[:;,](?!\d))|(?=[ \t]))[ \t]*",
     re.IGNORECASE,
 )
@@ -51,6 +51,7 @@ _NAMED_BY_NEXT_WORDS = frozenset({"OVIP", "OREP", "OTRA", "OEXC"})
 # Two-letter country codes that are also English words: inside a phrase they are words.
 _FUNCTION_WORDS = frozenset({"IN", "IS", "TO", "AS", "IT", "AN", "AT", "BY", "OF", "ON", "OR"})
 _SUBJECT_LETTERS = frozenset("ACEMOPST")
+_NAME_PARTICLES = frozenset({"AL", "EL", "DE", "DA", "DI", "DU", "LA", "LE", "VAN", "VON"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,31 +90,57 @@ def tag_kind(tag: str) -> str:
     return "unknown"
 
 
+@dataclass(frozen=True, slots=True)
+class TagsLine:
+    """The TAGS line as written, and what each of its items became."""
+
+    label: str  # "TAGS:", "TAGE:", "TAGS"
+    items: tuple[tuple[str, tuple[str, ...]], ...]  # ("PHUMBA", ("PHUM", "BA")), ("RU", ("RS",))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The TAGS in order, without duplicates."""
+        return tuple(dict.fromkeys(tag for _written, found in self.items for tag in found))
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        return tuple(written for written, _found in self.items)
+
+
 def parse_tags(content: str, canonicalize: bool = True) -> tuple[str, ...]:
     """The TAGS of a cable body, upper case, in order, without duplicates.
 
     With `canonicalize`, run-together codes are split, misspellings fixed and well-known
     personal names given their usual form.
     """
-    text = _tags_text(content)
-    if not text:
-        return ()
-    found: dict[str, None] = {}
-    for tag in _tags_from_text(text, canonicalize):
-        found.setdefault(tag, None)
-    return tuple(found)
+    line = read_tags(content, canonicalize)
+    return line.tags if line else ()
 
 
-def _tags_text(content: str) -> str:
+def read_tags(content: str, canonicalize: bool = True) -> TagsLine | None:
+    """The TAGS line with each item as written beside the TAGS it was read as; None if none."""
+    found = _tags_text(content)
+    if found is None:
+        return None
+    label, text = found
+    return TagsLine(label=label, items=tuple(_tags_from_text(text, canonicalize)))
+
+
+def _tags_text(content: str) -> tuple[str, str] | None:
     head = content[:_SEARCH_LIMIT]
     for m in _LABEL.finditer(head):
         line_start = head.rfind("\n", 0, m.start()) + 1
         before = head[line_start : m.start()]
         at_line_start = not before.strip() or bool(_EO_BEFORE.search(before))
         plain = m.group("label").upper() in _PLAIN_LABELS
-        if m.group("punct") or (at_line_start and plain):
-            return _collect_lines(head, m.end())
-    return ""
+        # "STATE FOR EUR/AGS, EUR/PGI": a misspelt label counts only where a label stands.
+        colon = (m.group("punct") or "").strip() == ":"
+        if (at_line_start and (plain or m.group("punct"))) or (
+            before[-1:].isspace() and (colon or (plain and m.group("punct")))
+        ):
+            label = m.group(0).strip()
+            return label, _collect_lines(head, m.end())
+    return None
 
 
 def _collect_lines(head: str, start: int) -> str:
@@ -153,7 +180,10 @@ def _continues(text: str, following_line: str) -> bool:
     return has_code or bool(_SUBJECT_LINE.match(following_line))
 
 
-def _tags_from_text(text: str, canonicalize: bool) -> Iterator[str]:
+Item = tuple[str, tuple[str, ...]]  # as written, and the TAGS it stands for
+
+
+def _tags_from_text(text: str, canonicalize: bool) -> Iterator[Item]:
     for group in _comma_groups(text.upper()):
         yield from _tags_from_words(group, canonicalize)
 
@@ -174,7 +204,7 @@ def _comma_groups(text: str) -> Iterator[list[str]]:
         yield group
 
 
-def _tags_from_words(words: list[str], canonicalize: bool) -> Iterator[str]:
+def _tags_from_words(words: list[str], canonicalize: bool) -> Iterator[Item]:
     lex = _lexicon()
     pending: list[str] = []  # consecutive words that are no code: a free-text keyword
     i = 0
@@ -182,31 +212,35 @@ def _tags_from_words(words: list[str], canonicalize: bool) -> Iterator[str]:
         word = words[i]
         if "," in word:
             yield from _flush(pending)
-            yield _person(word, canonicalize)
+            yield word, (_person(word, canonicalize),)
             i += 1
             continue
         phrase_len = _phrase_at(words, i)
         person = _person_at(words, i, canonicalize)
         if phrase_len > 1 or (phrase_len and not pending and not _is_code(word)):
             yield from _flush(pending)
-            yield " ".join(words[i : i + phrase_len])
+            phrase = " ".join(words[i : i + phrase_len])
+            yield phrase, (phrase,)
             i += phrase_len
         elif person:
             yield from _flush(pending)
-            yield person
+            yield f"{words[i]} {words[i + 1]}", (person,)
             i += 2
         elif _is_code(word) and not (pending and _is_phrase_word(words, i)):
             yield from _flush(pending)
-            yield from _fixed(word, canonicalize)
+            yield word, tuple(_fixed(word, canonicalize))
             if word in _NAMED_BY_NEXT_WORDS:
                 named = _named_person(words, i + 1, canonicalize)
                 if named:
-                    yield named
+                    yield f"{words[i + 1]} {words[i + 2]}", (named,)
                     i += 2
             i += 1
         elif canonicalize and (split := _split_run(word, lex) or _fix_typo(word, lex)):
             yield from _flush(pending)
-            yield from (split,) if isinstance(split, str) else split
+            yield word, (split,) if isinstance(split, str) else split
+            i += 1
+        elif not pending and _is_lone_country(words, i):
+            yield word, (word,)  # "YE COUNTER TERRORISM": a country code before free words
             i += 1
         else:
             pending.append(word)
@@ -214,15 +248,28 @@ def _tags_from_words(words: list[str], canonicalize: bool) -> Iterator[str]:
     yield from _flush(pending)
 
 
+def _is_lone_country(words: list[str], i: int) -> bool:
+    word = words[i]
+    return (
+        len(word) == 2
+        and word.isalpha()
+        and word not in _FUNCTION_WORDS
+        and word not in _NAME_PARTICLES
+        and i + 1 < len(words)
+        and words[i + 1].isalpha()
+        and len(words[i + 1]) > 2
+    )
+
+
 def _is_phrase_word(words: list[str], i: int) -> bool:
     return words[i] in _FUNCTION_WORDS and i + 1 < len(words) and not _is_code(words[i + 1])
 
 
-def _flush(pending: list[str]) -> Iterator[str]:
+def _flush(pending: list[str]) -> Iterator[Item]:
     if pending:
         phrase = " ".join(pending)
         pending.clear()
-        yield from _lexicon().fixes.get(phrase, (phrase,))
+        yield phrase, _lexicon().fixes.get(phrase, (phrase,))
 
 
 def _is_code(word: str) -> bool:

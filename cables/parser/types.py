@@ -43,6 +43,19 @@ class Reference:
     kind: str = "CABLE"  # CABLE, EMAIL, MEMCON, … (Cablemap's kinds)
     bullet: str | None = None  # "A"
     title: str | None = None
+    text: str = ""  # the REF item it was read from, as written: "A. 07 LIMA 3638"
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A value the parser normalised, kept beside what the cable wrote: provenance, not an error.
+
+    `field` is one of "tag", "tags label", "station", "reference", "origin", "classification".
+    """
+
+    field: str
+    written: str  # "RU", "PHUMBA", "TAGE:", "05 RIO 123", "AMEMBASSY KIEV"
+    value: str  # "RS", "PHUM BA", "TAGS:", "05RIODEJANEIRO123", "Embassy Kyiv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,13 @@ class Metadata:
     origin: str | None = None
     classification: str | None = None
     references: tuple[str, ...] = ()
+    redacted: tuple[str, ...] = ()  # fields the format blacked out (XXXXXXXXXXXX): "created"
+
+    def __post_init__(self) -> None:
+        if self.created is not None and self.created.utcoffset() is None:
+            raise ValueError(
+                f"Metadata.created must be timezone-aware (UTC), not the naive {self.created}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +103,11 @@ class ParsedCable:
     decl_text: str = ""  # the DECL line as written, for "DECLASSIFIED BY NARA" and the like
     caveats: tuple[str, ...] = ()  # SIPDIS, NOFORN, …
     tags: tuple[str, ...] = ()
+    tags_as_written: tuple[str, ...] = ()  # the TAGS line's items before any correction
     references: tuple[Reference, ...] = ()
     recipients: tuple[Recipient, ...] = ()
     paragraphs: tuple[Paragraph, ...] = ()
+    corrections: tuple[Correction, ...] = ()
     warnings: tuple[str, ...] = field(default=())
 
     @property
