@@ -14,6 +14,13 @@ from datetime import date
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from .markings import (
+    CLASSIFICATION,
+    MARKING_LEVEL,
+    MARKING_PART,
+    PAGE_START,
+    SECTION_MARKER,
+)
 from .types import ClassifiedBy, Paragraph
 
 __all__ = [
@@ -480,11 +487,7 @@ _SUMMARY_HEAD = re.compile(
     """
 )
 _FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*¶?[ \t]*1[ \t]*\.")
-# Each part ends in a letter or comma, so spaces before the next "/" have one reading only.
-_MARK = (
-    r"(?:TS|S|C|U|SBU|LOU|FOUO|NF)"
-    r"(?:[ \t]*/{1,2}[ \t]*(?:REL(?: TO)?(?:[ A-Z,]*[A-Z,])?|[A-Z]{1,6}))*"
-)
+_MARK = rf"{MARKING_LEVEL}(?:{MARKING_PART})*"
 _MARKING_PREFIX = re.compile(
     rf"^(?:¶?[ \t]*\d{{1,3}}[ \t]*\.(?!\d)[ \t]*(?:\(?{_MARK}\)[ \t]*)?|\({_MARK}\)[ \t]*)"
 )
@@ -563,14 +566,14 @@ _GLUED_SIGNATURE = re.compile(
 )
 _URL = re.compile(r"https?://|\bwww\.", re.I)
 _SKIP_AT_END = re.compile(
-    r"""(?ix)^\s*(?:
-      (?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED\s+OFFICIAL\s+USE|TOP\s+SECRET)
-          (?:\s*/{0,2}\s*(?:NOFORN|SIPDIS|SENSITIVE|NODIS|EXDIS|FOR\s+OFFICIAL\s+USE\s+ONLY))*
-    | NOFORN | SIPDIS | SENSITIVE | N{3,} | BT | UNQUOTE | REGARDS
+    rf"""(?ix)^\s*(?:
+      {CLASSIFICATION}
+          (?:\s*/{{0,2}}\s*(?:NOFORN|SIPDIS|SENSITIVE|NODIS|EXDIS|FOR\s+OFFICIAL\s+USE\s+ONLY))*
+    | NOFORN | SIPDIS | SENSITIVE | N{{3,}} | BT | UNQUOTE | REGARDS
     | [\W_]+
-    | PAGE\s+\d+\b.*
-    | [A-Z ]+\s+\d{5,}\s+\d{3}(?:\.\d+)?\s+OF\s+\d{3}
-    | \d{4}[A-Z]+\d+\s*-.*
+    | {PAGE_START}.*
+    | {SECTION_MARKER}
+    | \d{{4}}[A-Z]+\d+\s*-.*
     | NOTE\b.* | DECLASSIFIED/RELEASED\b.* | (?:SYSTEMATIC\s+)?REVIEW\s+\d.* | .*\bhttps?://.*
     | (?:PLEASE\s+)?VISIT\b.*
     | .*\.\.\.
@@ -662,11 +665,7 @@ def _one_name(name: str) -> str:
 # Clean content and paragraphs
 
 _SIPDIS_LINE = re.compile(r"\n+[ \t]*SIPDIS[ \t]*(?=\n|$)")
-_PAGE_BREAK = re.compile(
-    r"(?m)^[ \t]*[A-Z][A-Z.'\-]*(?:[ ][A-Z][A-Z.'\-]*){0,3}[ \t]+\d{5,}"
-    r"[ \t]+\d{3}(?:\.\d+)?[ \t]+OF[ \t]+\d+[ \t]*\n"
-    r"(?:[ \t]*\n)?"
-)
+_PAGE_BREAK = re.compile(rf"(?m)^[ \t]*{SECTION_MARKER}[ \t]*\n(?:[ \t]*\n)?")
 _PARA_MARK = re.compile(
     r"(?m)^[ \t]*¶?[ \t]*\d{1,3}[ \t]*\.(?!\d)[ \t]*(?:\(?[A-Z]{1,4}(?:/{1,2}[A-Z]{1,6})*\)[ \t]*)?"
 )
@@ -693,9 +692,9 @@ def clean_content(content: str) -> str:
 
 _PARAGRAPH = re.compile(
     r"(?m)^[ \t]*¶?[ \t]*(?:(?P<number>\d{1,3})[ \t]*\.(?![\d.])[ \t]*"
-    r"(?:\((?P<mark>(?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6})*"
+    rf"(?:\((?P<mark>{MARKING_LEVEL}(?:{MARKING_PART})*"
     r"(?:[ \t]*-[ \t]*ENTIRE TEXT)?)\))?"
-    r"|\((?P<lone>(?:TS|S|C|U|SBU|LOU|FOUO)(?:[ \t]*/{1,2}[ \t]*[A-Z]{1,6})*)\)[ \t])"
+    rf"|\((?P<lone>{MARKING_LEVEL}(?:{MARKING_PART})*)\)[ \t])"
 )
 _MAX_PARAGRAPH_NUMBER = 200
 

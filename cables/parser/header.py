@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from .markings import CLASSIFICATION, PAGE_HEADER
 from .types import Recipient
 
 _TRANSMISSION_ID = re.compile(r"\b(VZCZC[A-Z0-9]+)")
@@ -32,7 +33,7 @@ _MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, 1)}
 _PROSIGNS = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
 
 _BLOCK_START = re.compile(r"^(TO|INFO)\b[ \t]*(.*)$")
-_PAGE_BREAK = re.compile(r"^PAGE[ \t]+\d+[ \t].*\d{6}Z$")
+_PAGE_BREAK = re.compile(rf"^{PAGE_HEADER}$")
 _PROSIGN_LINE = re.compile(r"^(?:(?:BT|Z[A-Z]{2}\d?|CCCCC|SSSSS|UUUUU|EEEEE)(?:[ \t]+|$))+$")
 # A post's own distribution under its TO/INFO words: "INFO  LOG-00   EEB-00", "INFO: AMB DCM".
 _DISTRIBUTION = re.compile(r"^(?::(?:[ \t]*[A-Z/]{1,6})+[ \t]*$|[A-Z0-9]{1,6}-\d\d(?:\s|$))")
@@ -42,7 +43,7 @@ _ADDRESS_LINE = re.compile(r"^(?:[A-Z0-9]{3,8}/)?[A-Z][A-Z0-9 .,'&()/-]*$|^XMT\b
 _ROUTE = re.compile(r"^([A-Z0-9]{3,8})/(.*)$")
 _PRECEDENCE_WORDS = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
 _CLASSIFICATION_LINE = re.compile(
-    r"^(?:[A-Z] ){4,}|^(?:UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE|E\.O\.|SIPDIS|SUBJECT)\b"
+    rf"^(?:[A-Z] ){{4,}}|^(?:{CLASSIFICATION}|E\.O\.|SIPDIS|SUBJECT)\b"
 )
 
 

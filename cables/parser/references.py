@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .canonical import canonical_id, canonical_station
+from .markings import PAGE_HEADER, PAGE_START, PARAGRAPH_MARKING, SECTION_MARKER
 from .types import Correction, Reference
 
 _REF_START = re.compile(
@@ -32,10 +33,10 @@ _BLOCK_END = re.compile(
 )
 # A line that is no longer a REF item: a numbered or ¶ paragraph, a marked paragraph, a label.
 _LINE_END = re.compile(
-    r"[ \t]*(?:¶?[ \t]*\d{1,3}[ \t]*\.(?!\d)|\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:/+[A-Z]{1,6})*\)"
+    rf"[ \t]*(?:¶?[ \t]*\d{{1,3}}[ \t]*\.(?!\d)|{PARAGRAPH_MARKING}"
     r"|CLASSI?FI?ED[ \t]+BY|(?:BEGIN[ \t]+)?SUMMARY\b|TAGS?\b|SUBJ(?:ECT)?\b"
     r"|E\.?[ \t]?O\.?[ \t]?1\d{4}"
-    r"|SIPDIS\b|SENSITIVE[ \t]+BUT|THIS[ \t]+MESSAGE|(?:[A-Z] ){4,}|PAGE[ \t]+\d)",
+    rf"|SIPDIS\b|SENSITIVE[ \t]+BUT|THIS[ \t]+MESSAGE|(?:[A-Z] ){{4,}}|{PAGE_START})",
     re.IGNORECASE,
 )
 # A line that opens a lettered item: "(B) STATE 240035", "-   (B) …", "¶B. 2962", "C) RIO".
@@ -55,8 +56,8 @@ _LAST_WORDS = re.compile(r"((?:[A-Za-z]+[ \t]+){0,3}[A-Za-z]+)[ \t]*$")
 _MAX_LINES = 40
 _MAX_BLOCK = 3000
 _MAX_HEAD = 4000  # REF lines sit above the first paragraph; later "reftel"s are running text
-_PAGE_HEADER = re.compile(r"\bPAGE\s+\d+\s+[A-Z][A-Z .'-]*?\s+\d+\s+(?:\d+\s+OF\s+\d+\s+)?\d{6}Z")
-_PAGE_MARKER = re.compile(r"\b[A-Z][A-Z .'-]*?\s+0{3,}\d+\s+\d{3}(?:\.\d)?\s+OF\s+\d{1,3}\b")
+_PAGE_HEADER = re.compile(rf"\b{PAGE_HEADER}")
+_PAGE_MARKER = re.compile(rf"\b{SECTION_MARKER}\b")
 _INNER_REF = re.compile(r"(?<![A-Za-z])REF(?:TELS?|ERENCES?|S)?(?![A-Za-z])\s*[:.]?", re.I)
 _NOISE = re.compile(r"¶|\\n|\\")
 _WHITESPACE = re.compile(r"\s+")

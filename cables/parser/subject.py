@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from .markings import CLASSIFICATION, PAGE_HEADER, PAGE_START, PARAGRAPH_MARKING, SECTION_MARKER
+
 _MAX_LINES = 8
 _HEAD_LIMIT = 10_000  # the caption block sits at the top; never scan a whole long cable
 
@@ -27,20 +29,14 @@ _INLINE_END = re.compile(
 )
 _END_LINE = re.compile(
     r"[ \t]*(?:REF(?:S|TELS?|\(S\))?\b|E\.?\s?O\.?\s|TAGS?\b|CLASSIFIED\s+BY|SIPDIS|"
-    r"¶?\d{1,2}[ \t]*\.[ \t]*(?:\(|[A-Za-z])|-{3,}|PAGE[ \t]+\d|(?:\.{3}|…)[ \t]*$|"
-    r"[A-Z][A-Z ]* \d{5,8} +\d{3}(?:\.\d)? +OF +\d{3}|[A-Z] [A-Z] [A-Z] )",
+    rf"¶?\d{{1,2}}[ \t]*\.[ \t]*(?:\(|[A-Za-z])|-{{3,}}|{PAGE_START}|(?:\.{{3}}|…)[ \t]*$|"
+    rf"{SECTION_MARKER}|[A-Z] [A-Z] [A-Z] )",
     re.IGNORECASE,
 )
-# Each part of a marking ends in a letter, so the spaces around "/" have one reading only.
-_MARKING = r"\((?:TS|S|C|U|SBU|LOU|FOUO|NF)(?:[ \t]*/+[ \t]*[A-Z](?:[A-Z ]*[A-Z])?)*[ \t]*\)"
-_LEADING_MARKING = re.compile(rf"^{_MARKING}\s*")
-_WHOLE_MARKING = re.compile(_MARKING)
+_LEADING_MARKING = re.compile(rf"^{PARAGRAPH_MARKING}\s*")
+_WHOLE_MARKING = re.compile(PARAGRAPH_MARKING)
 # A page break inside the caption block: "CONFIDENTIAL\nPAGE 02 HARARE 06677 01 OF 03 291400Z".
-_PAGE_HEADER = re.compile(
-    r"(?m)^[ \t]*(?:(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)"
-    r"[ \t]*\n[ \t]*)?PAGE[ \t]+\d+[ \t]+[A-Z][A-Z .'-]{0,40}?[ \t]+\d+"
-    r"(?:[ \t]+\d\d[ \t]+OF[ \t]+\d\d)?[ \t]+\d{6}Z[ \t]*"
-)
+_PAGE_HEADER = re.compile(rf"(?m)^[ \t]*(?:{CLASSIFICATION}[ \t]*\n[ \t]*)?{PAGE_HEADER}[ \t]*")
 # Lines that open the text rather than continue a subject cut by a stray blank line.
 _NOT_CONTINUATION = re.compile(
     r"[ \t]*(?:\(|(?:BEGIN[ \t]+)?SUMMARY\b|INTRODUCTION\b|BACKGROUND\b|COMMENT\b|ACTION\b|"

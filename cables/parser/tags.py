@@ -15,6 +15,8 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 
+from .markings import CLASSIFICATION, PAGE_START
+
 KINDS = ("subject", "geo", "program", "person", "org")
 
 _SEARCH_LIMIT = 6000
@@ -30,12 +32,12 @@ _PLAIN_LABELS = frozenset({"TAG", "TAGS"})
 _CUT = re.compile(
     r"\bS?UBJ(?:ECT)?\b\s*:|\bSUBJECT\b|\bREF(?:S|TELS?)?\s*:|\bE\.?\s?O\.?\s+1\d{4}|"
     r"\bCLASSIFIED\s+BY\b|"
-    r"(?:\b(?:UNCLASSIFIED|UNCLAS|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)\s+)?\bPAGE\s+\d+",
+    rf"(?:\b{CLASSIFICATION}\s+)?\b{PAGE_START}",
     re.IGNORECASE,
 )
 _STOP_LINE = re.compile(
     r"\s*(?:S?UBJ(?:ECT)?\b|REF|E\.?\s?O\.?\s|EO\s+1\d{4}|CLASSIFIED\b|SIPDIS|NOFORN|"
-    r"\d+\s*\.|¶|\(|[A-Z] [A-Z] [A-Z] |PAGE\s+\d)",
+    rf"\d+\s*\.|¶|\(|[A-Z] [A-Z] [A-Z] |{PAGE_START})",
     re.IGNORECASE,
 )
 # A TAGS line run onto the E.O. line: "E.O. 12958:  DECL: 03/20/2019 TAG PTER, PGOV".
