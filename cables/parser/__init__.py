@@ -148,7 +148,7 @@ def parse_cable(
         classified_by=classified_by,
         decl_date=body_mod.nondisclosure_deadline(body),
         decl_text=body_mod.decl_line(body),
-        caveats=tuple(body_mod.caveats(body)),
+        caveats=body_mod.caveats(body, cls_line),
         tags=tags_line.tags if tags_line else (),
         tags_as_written=tags_line.written if tags_line else (),
         references=tuple(refs),
@@ -186,7 +186,7 @@ def _corrections(
 
 def _date_line(body: str, notes: list[str]) -> datetime | None:
     """The date the Dec 2010 pages print above the text: "Tuesday, 20 January 2004, 09:44"."""
-    m = _DATE_LINE.search(body, 0, _HEAD_LIMIT)
+    m = _DATE_LINE.search(body, 0, _HEAD_LIMIT) if "day," in body[:_HEAD_LIMIT] else None
     if m is None:
         return None
     try:

@@ -45,6 +45,7 @@ class ClassificationLine:
     section: str = ""  # "01 OF 02"
     line: int = 0  # 1-based
     written: str = ""  # the marking as typed: "C O N F I D E N T I A L", "CC O N F I D …"
+    caveats: tuple[str, ...] = ()  # handling caveats near the line: SIPDIS, NOFORN, REL TO …
 
     @property
     def garbled(self) -> bool:
@@ -61,7 +62,7 @@ def _spaced(word: str) -> str:
 
 # At a line start, or after a tab where a release glued the text onto the last header line.
 _CLS_LINE = re.compile(
-    r"(?:^|(?<=\t))[ \t]*(?P<cls>"
+    r"(?:^|(?<=[^ \t]\t))[ \t]*(?P<cls>"
     rf"T?T\s?O\s?P\s+{_spaced('SECRET')}|S?{_spaced('SECRET')}|C?{_spaced('CONFIDENTIAL')}"
     r"|U?UNCLAS(?:SIFIED)?|LIMITED\s+OFFICIAL\s+USE)"
     r"(?P<mid>(?://?\s*[A-Z]+)*(?:\s+(?:SENSITIVE|NOFORN|SBU|E\s?F\s?T\s?O|NODIS|EXDIS|LIMDIS"
@@ -100,16 +101,17 @@ def classification_line(body: str, start: int = 0) -> ClassificationLine | None:
     m = _CLS_LINE.search(body, start)
     if m is None:
         return None
-    word = re.sub(r"\s+", "", m.group("cls")).upper()
+    word = "".join(m.group("cls").split()).upper()
     found = _caveats_from(body, m.start())
     mid = (m.group("mid") or "").upper()
     return ClassificationLine(
         classification=_published(word, found, mid),
-        station=re.sub(r"\s+", "", m.group("station")).upper(),
+        station="".join(m.group("station").split()).upper(),
         serial=m.group("serial"),
-        section=re.sub(r"\s+", " ", m.group("section") or "").upper(),
+        section=" ".join((m.group("section") or "").split()).upper(),
         line=body.count("\n", 0, m.start()) + 1,
         written=" ".join(m.group("cls").split()),
+        caveats=tuple(c for c in found if c != _FOUO),
     )
 
 
@@ -128,10 +130,16 @@ def _published(word: str, found: tuple[str, ...], mid: str) -> str:
     return f"{base}//NOFORN" if "NOFORN" in found or "NOFORN" in mid else base
 
 
-def caveats(body: str) -> tuple[str, ...]:
-    """Handling caveats near the top (SIPDIS, NOFORN, REL TO …), deduplicated, in order."""
-    m = _CLS_LINE.search(body)
-    return tuple(c for c in _caveats_from(body, m.start() if m else 0) if c != _FOUO)
+def caveats(body: str, line: ClassificationLine | None = None) -> tuple[str, ...]:
+    """Handling caveats near the top (SIPDIS, NOFORN, REL TO …), deduplicated, in order.
+
+    `line` is the body's classification line when the caller has read it already.
+    """
+    if line is None:
+        line = classification_line(body)
+    if line is not None:
+        return line.caveats
+    return tuple(c for c in _caveats_from(body, 0) if c != _FOUO)
 
 
 def _caveats_from(body: str, start: int) -> tuple[str, ...]:
@@ -146,7 +154,7 @@ def _caveats_from(body: str, start: int) -> tuple[str, ...]:
         if m.group("word"):
             found.setdefault(m.group("word").upper())
         elif m.group("rel"):
-            found.setdefault("REL TO " + re.sub(r"\s+", " ", m.group("rel")).upper())
+            found.setdefault("REL TO " + " ".join(m.group("rel").split()).upper())
         elif m.group("channel"):
             found.setdefault(m.group("channel").upper())
         else:
@@ -205,7 +213,7 @@ def _first_date(text: str) -> date | None:
 # ---------------------------------------------------------------------------------------------
 # Classified By
 
-_CLASSIFIED_BY = re.compile(r"classi?fi?ed[ \t]+by\b(?![\s\"'”’]+line\b)[ \t]*:?", re.I)
+_CLASSIFIED_BY = re.compile(r"[Cc](?i:lassi?fi?ed[ \t]+by\b(?![\s\"'”’]+line\b)[ \t]*:?)")
 _CB_SEARCH_LIMIT = 8000
 _CB_MAX_LINES = 3
 _WRAP_WIDTH = 71  # the 2010 releases cut lines at this column, even mid-word
@@ -214,8 +222,9 @@ _LEADING_NOISE = re.compile(
 )
 _REASONS_START = re.compile(
     r"""(?ix)
+    (?<!\s)  # from the start of a run of blanks only, never from inside it
     (?:
-      \s*[-,;:.]?\s*\b(?:f(?:o|0)?r\s+(?:for\s+)?(?=re|ra|rs|\d|e\.?\s?o\b|\(|section|para)
+      \s*(?:[-,;:.]\s*)?\b(?:f(?:o|0)?r\s+(?:for\s+)?(?=re|ra|rs|\d|e\.?\s?o\b|\(|section|para)
         |fr\b|per\b|under\b|based\b|due\s+to\b)
     | \s*[-,;:.]\s*(?=r[ea]{0,3}s[eo0]{0,2}ns?\b|reaons?\b|reas?\b|e\.?\s?o\b
                      |\d\s?[.,/:]\s?\d|section\b|12958)
@@ -474,7 +483,8 @@ def _title_word(word: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Summary
 
-_END_SUMMARY = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY\b", re.I)
+# A letter class first, the word boundary checked after it: the engine can skip to candidates.
+_END_SUMMARY = re.compile(r"[Ee](?<=\b[Ee])(?i:ND\s+(?:OF\s+)?SUMMARY\b)")
 _SUMMARY_HEAD = re.compile(
     r"""(?imx)
     (?:^|(?<=[.:]\s)|(?<=\)\s)|(?<=\))|(?<=\.\s\s))
@@ -486,12 +496,16 @@ _SUMMARY_HEAD = re.compile(
     [ \t]*(?:[:.,\-=‐]+|(?=\n)|[ \t])
     """
 )
-_FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*¶?[ \t]*1[ \t]*\.")
+# The heading's own word, to look for headings only where one can be: a letter class first.
+_SUMMARY_WORD = re.compile(r"[Ss](?i:UMMA?R?Y)\b")
+_HEADING_REACH = 80  # a heading's number, marking and label around the word
+_FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*(?:¶[ \t]*)?1[ \t]*\.")
 _MARK = rf"{MARKING_LEVEL}(?:{MARKING_PART})*"
 _MARKING_PREFIX = re.compile(
     rf"^(?:¶?[ \t]*\d{{1,3}}[ \t]*\.(?!\d)[ \t]*(?:\(?{_MARK}\)[ \t]*)?|\({_MARK}\)[ \t]*)"
 )
 # The second branch starts where a run of blanks starts, or a run of tabs is tried from each tab.
+_RULE_PIECES = ("--", "==", "‐‐", "__", "- -", "= =", "_ _", "‐ ‐")  # any rule has one
 _RULE_LINE = re.compile(r"(?m)^[ \t]*(?:[-=‐_][ \t]?){3,}[ \t]*$|(?<![ \t])[ \t]*[-=‐]{3,}[ \t]*")
 _SUMMARY_AGAIN = re.compile(
     r"^(?:SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION REQUEST))?[ \t]*[:.\-][ \t]*"
@@ -503,13 +517,13 @@ _SUMMARY_FALLBACK_END = re.compile(r"\n[ \t]*\n|[-=‐]{4,}")
 
 def parse_summary(content: str) -> str:
     """The text between SUMMARY and END SUMMARY, without paragraph numbers and markings."""
-    if "SUMMA" not in content.upper():
+    if _SUMMARY_WORD.search(content) is None:
         return ""
     end = _END_SUMMARY.search(content)
     if end:
         start = _summary_start(content, end.start())
         return _clean_summary(content[start : end.start()]) if start is not None else ""
-    head = _SUMMARY_HEAD.search(content)
+    head = _summary_head(content, len(content))
     if head is None:
         return ""
     rest = content[head.end() :]
@@ -519,8 +533,18 @@ def parse_summary(content: str) -> str:
     return _clean_summary(rest[: stop.start() if stop else len(rest)])
 
 
+def _summary_head(content: str, end: int) -> re.Match[str] | None:
+    """The first SUMMARY heading before `end`, looked for only around the word itself."""
+    for word in _SUMMARY_WORD.finditer(content, 0, end):
+        start = max(0, word.start() - _HEADING_REACH)
+        head = _SUMMARY_HEAD.search(content, start, min(end, word.end() + _HEADING_REACH))
+        if head and head.end() >= word.end():
+            return head
+    return None
+
+
 def _summary_start(content: str, end: int) -> int | None:
-    head = _SUMMARY_HEAD.search(content, 0, end)
+    head = _summary_head(content, end)
     if head:
         return head.end()
     cb = _CLASSIFIED_BY.search(content, 0, end)
@@ -531,7 +555,8 @@ def _summary_start(content: str, end: int) -> int | None:
 
 
 def _clean_summary(text: str) -> str:
-    text = _RULE_LINE.sub(" ", text)
+    if any(rule in text for rule in _RULE_PIECES):
+        text = _RULE_LINE.sub(" ", text)
     lines: list[str] = []
     for raw in text.splitlines():
         line = _MARKING_PREFIX.sub("", raw.strip(), count=1).strip()
@@ -550,11 +575,12 @@ def _clean_summary(text: str) -> str:
 
 _NAME = r"(?:[A-Z](?:[A-Z'\-]|c(?=[A-Z]))+(?:[ \t]+[A-Z](?:[A-Z'\-]|c(?=[A-Z]))+)?)"
 _SIGNATURE = re.compile(
-    rf"^(?:\(?SIGNED\)?:?[ \t]*)?(?P<names>{_NAME}(?:[ \t]*[/,][ \t]*{_NAME})*)[ \t]*[.#]*[ \t]*$"
+    rf"^(?:\(?SIGNED\)?:?[ \t]*)?(?P<names>{_NAME}(?:[ \t]*[/,][ \t]*{_NAME})*)"
+    r"[ \t]*(?:[.#]+[ \t]*)?$"
 )
 _INLINE_SIGNATURE = re.compile(
     r"(?:[.:)*][ \t]+|[”\"'][ \t]*|\.(?=[A-Z]{4})|\bUNQUOTE[ \t]+)"
-    rf"(?P<names>{_NAME})[ \t]*[.#]*[ \t]*$"
+    rf"(?P<names>{_NAME})[ \t]*(?:[.#]+[ \t]*)?$"
 )
 _MIXED_SURNAME = r"(?:Mc|Mac|Le|La|De|Di|Van|O')?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
 _MIXED_SIGNATURE = re.compile(rf"^(?P<names>{_MIXED_SURNAME})(?:[ \t]+[Jj]r)?\.?$")
@@ -565,10 +591,11 @@ _GLUED_SIGNATURE = re.compile(
     rf"(?P<names>{_MIXED_SURNAME})(?:[ \t]+[Jj]r)?[ \t]*$"
 )
 _URL = re.compile(r"https?://|\bwww\.", re.I)
+# Matched against stripped lines: no blanks around, so none are matched there.
 _SKIP_AT_END = re.compile(
-    rf"""(?ix)^\s*(?:
+    rf"""(?ix)^(?:
       {CLASSIFICATION}
-          (?:\s*/{{0,2}}\s*(?:NOFORN|SIPDIS|SENSITIVE|NODIS|EXDIS|FOR\s+OFFICIAL\s+USE\s+ONLY))*
+          (?:\s*(?:/{{1,2}}\s*)?(?:NOFORN|SIPDIS|SENSITIVE|NODIS|EXDIS|FOR\s+OFFICIAL\s+USE\s+ONLY))*
     | NOFORN | SIPDIS | SENSITIVE | N{{3,}} | BT | UNQUOTE | REGARDS
     | [\W_]+
     | {PAGE_START}.*
@@ -579,7 +606,7 @@ _SKIP_AT_END = re.compile(
     | .*\.\.\.
     | END\s+(?:OF\s+)?CABLE(?:\s+TEXT)?
     | FOR\s+MORE\s+(?:REPORTING|INFORMATION)\b.* | .*CLASSIFIED\s+WEB\s?SITE.*
-    )\s*$"""
+    )$"""
 )
 _NOT_A_SIGNER_TEXT = """
     END TEXT COMMENT SUMMARY NOTE QUOTE UNQUOTE REGARDS NNNN BT CONFIDENTIAL SECRET
@@ -596,6 +623,7 @@ _SENTENCE_START_TEXT = """
     CLASSIFIED BY REASONS REASON SEPTEL REFTELS NO NOT YES OK"""
 _SENTENCE_START = frozenset(_SENTENCE_START_TEXT.split())
 _SIGNER_WINDOW = 3000
+_SIGNATURE_TAIL = 400
 
 
 def signed_by(content: str, known: Iterable[str] = ()) -> tuple[str, ...]:
@@ -612,7 +640,7 @@ def signed_by(content: str, known: Iterable[str] = ()) -> tuple[str, ...]:
         if not line or _repeats(line, previous):
             continue
         if _URL.search(line):
-            glued = _GLUED_SIGNATURE.search(line)
+            glued = _GLUED_SIGNATURE.search(line, _tail(line))
             if glued:
                 return _accepted(glued.group("names"), True, surnames)
         if _SKIP_AT_END.match(line):
@@ -621,6 +649,11 @@ def signed_by(content: str, known: Iterable[str] = ()) -> tuple[str, ...]:
             return ()  # the last word of a sentence wrapped onto its own line
         return _signers_in(line, surnames)
     return ()
+
+
+def _tail(line: str) -> int:
+    """Where to look for a signer glued to the end of a line: a name, a URL before it."""
+    return max(0, len(line) - _SIGNATURE_TAIL)
 
 
 def _repeats(line: str, above: str) -> bool:
@@ -635,14 +668,14 @@ def _signers_in(line: str, surnames: frozenset[str]) -> tuple[str, ...]:
     m = _MIXED_SIGNATURE.match(line)
     if m:
         return _accepted(m.group("names"), True, surnames)
-    m = _INLINE_SIGNATURE.search(line)
+    m = _INLINE_SIGNATURE.search(line, _tail(line))
     if m and (
         len(m.group("names")) >= 4
         or not any(c.islower() for c in line[: m.start()])
         or m.group("names") in surnames
     ):
         return _accepted(m.group("names"), False, surnames)
-    m = _GLUED_SIGNATURE.search(line)
+    m = _GLUED_SIGNATURE.search(line, _tail(line))
     return _accepted(m.group("names"), True, surnames) if m else ()
 
 
@@ -664,10 +697,11 @@ def _one_name(name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Clean content and paragraphs
 
-_SIPDIS_LINE = re.compile(r"\n+[ \t]*SIPDIS[ \t]*(?=\n|$)")
+_SIPDIS_LINE = re.compile(r"(?<!\n)\n+[ \t]*SIPDIS[ \t]*(?=\n|$)")
 _PAGE_BREAK = re.compile(rf"(?m)^[ \t]*{SECTION_MARKER}[ \t]*\n(?:[ \t]*\n)?")
 _PARA_MARK = re.compile(
-    r"(?m)^[ \t]*¶?[ \t]*\d{1,3}[ \t]*\.(?!\d)[ \t]*(?:\(?[A-Z]{1,4}(?:/{1,2}[A-Z]{1,6})*\)[ \t]*)?"
+    r"(?m)^[ \t]*(?:¶[ \t]*)?\d{1,3}[ \t]*\.(?!\d)[ \t]*"
+    r"(?:\(?[A-Z]{1,4}(?:/{1,2}[A-Z]{1,6})*\)[ \t]*)?"
 )
 _LEAD_LABEL = re.compile(
     r"(?im)^(?:SUMMARY|COMMENT)(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION[ \t]+REQUEST))?[ \t]*[:.][ \t]*"
@@ -690,8 +724,9 @@ def clean_content(content: str) -> str:
     return _REDACTION.sub("", text)
 
 
+# Searched in "\n" + body: a literal first character lets the engine skip to line starts.
 _PARAGRAPH = re.compile(
-    r"(?m)^[ \t]*¶?[ \t]*(?:(?P<number>\d{1,3})[ \t]*\.(?![\d.])[ \t]*"
+    r"\n[ \t]*(?:¶[ \t]*)?(?:(?P<number>\d{1,3})[ \t]*\.(?![\d.])[ \t]*"
     rf"(?:\((?P<mark>{MARKING_LEVEL}(?:{MARKING_PART})*"
     r"(?:[ \t]*-[ \t]*ENTIRE TEXT)?)\))?"
     rf"|\((?P<lone>{MARKING_LEVEL}(?:{MARKING_PART})*)\)[ \t])"
@@ -702,17 +737,18 @@ _MAX_PARAGRAPH_NUMBER = 200
 def paragraphs(body: str) -> tuple[Paragraph, ...]:
     """Each numbered or marked paragraph: its number, marking and first line (1-based)."""
     found: list[Paragraph] = []
-    line, pos = 1, 0
-    for m in _PARAGRAPH.finditer(body):
+    text = "\n" + body
+    line, pos = 0, 0
+    for m in _PARAGRAPH.finditer(text):
         number = m.group("number")
         if number and int(number) > _MAX_PARAGRAPH_NUMBER:
             continue
-        line += body.count("\n", pos, m.start())
-        pos = m.start()
+        line += text.count("\n", pos, m.start() + 1)
+        pos = m.start() + 1
         mark = m.group("mark") or m.group("lone")
         found.append(Paragraph(number=number, marking=_compact(mark), line=line))
     return tuple(found)
 
 
 def _compact(mark: str | None) -> str | None:
-    return re.sub(r"[ \t]+", "", mark) if mark else None
+    return mark.replace(" ", "").replace("\t", "") if mark else None

@@ -180,6 +180,7 @@ def _deletion_index() -> dict[str, tuple[str, ...]]:
 _DELETION_INDEX = _deletion_index()
 
 
+@lru_cache(maxsize=65536)
 def canonical_id(refid: str) -> str:
     """The canonical form of a reference id; ids it cannot read come back upper-cased."""
     rid = _NOT_ID_CHARS.sub("", refid.upper())

@@ -19,8 +19,9 @@ MARKING_PART = r"[ \t]*/{1,2}[ \t]*(?:REL(?:[ \t]+TO)?(?:[ A-Z,]*[A-Z,])?|[A-Z]{
 # A whole paragraph marking: "(C)", "(S/NF)", "(C//REL TO USA, GBR)".
 PARAGRAPH_MARKING = rf"\({MARKING_LEVEL}(?:{MARKING_PART})*[ \t]*\)"
 
-# A post as page breaks print it: one to four words ("HARARE", "RIO DE JANEIRO").
-_POST = r"[A-Z][A-Z.'\-]*(?:[ ][A-Z][A-Z.'\-]*){0,3}"
+# A post as page breaks print it: one to four short words ("HARARE", "RIO DE JANEIRO"); the
+# bounds keep a long run of letters from being tried as a post at each of its positions.
+_POST = r"[A-Z][A-Z.'\-]{0,24}(?:[ ][A-Z][A-Z.'\-]{0,24}){0,3}"
 # Where a teletype page header starts: "PAGE 02".
 PAGE_START = r"PAGE[ \t]+\d"
 # The page header of teletype copies: "PAGE 02 HARARE 06677 01 OF 03 291400Z".

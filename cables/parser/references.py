@@ -16,13 +16,14 @@ from .canonical import canonical_id, canonical_station
 from .markings import PAGE_HEADER, PAGE_START, PARAGRAPH_MARKING, SECTION_MARKER
 from .types import Correction, Reference
 
-_REF_START = re.compile(
-    r"(?:(?P<lead>(?<![A-Za-z])[A-Za-z][.)])\s+)?"
-    r"(?:(?<![A-Za-z])(?:REF(?:TELS?|S)?(?:\(S\))?(?![A-Za-z])\s*[:.]?|REFERENCES?\s*:)"
-    r"|(?<=[A-Z])REFS?:)",
-    re.IGNORECASE,
-)
-_BODY_START = re.compile(r"(?m)^[ \t]*¶?[ \t]*1[ \t]*\.(?!\d)|(?<![\w.])¶?1\.[ \t]?\(")
+# "REF:", "REFTEL", "REFS(S)", "REFERENCES:"; a letter class first lets the engine skip to
+# candidates, and the letter before is checked apart: glued to a word only as "PRIMEREF:".
+_REF_WORD = re.compile(r"[Rr](?i:EF(?:TELS?|S)?(?:\(S\))?(?![A-Za-z])\s*[:.]?|EFERENCES?\s*:)")
+_GLUED_REF = re.compile(r"(?i:REFS?:)")
+_LEAD = re.compile(r"(?<![A-Za-z])([A-Za-z][.)])\s+$")  # "A. REF: …": a bullet before it
+_LEAD_WINDOW = 40
+# Searched in "\n" + text, so that every branch starts with a character the engine can seek.
+_BODY_START = re.compile(r"\n[ \t]*(?:¶[ \t]*)?1[ \t]*\.(?!\d)|¶1\.[ \t]?\(|1(?<![\w.]1)\.[ \t]?\(")
 # Inside a line: where running text takes over from the REF items (releases that lost the
 # line breaks glue "Classified By", the first paragraph or the TAGS onto the last REF item).
 _BLOCK_END = re.compile(
@@ -33,7 +34,7 @@ _BLOCK_END = re.compile(
 )
 # A line that is no longer a REF item: a numbered or ¶ paragraph, a marked paragraph, a label.
 _LINE_END = re.compile(
-    rf"[ \t]*(?:¶?[ \t]*\d{{1,3}}[ \t]*\.(?!\d)|{PARAGRAPH_MARKING}"
+    rf"[ \t]*(?:(?:¶[ \t]*)?\d{{1,3}}[ \t]*\.(?!\d)|{PARAGRAPH_MARKING}"
     r"|CLASSI?FI?ED[ \t]+BY|(?:BEGIN[ \t]+)?SUMMARY\b|TAGS?\b|SUBJ(?:ECT)?\b"
     r"|E\.?[ \t]?O\.?[ \t]?1\d{4}"
     rf"|SIPDIS\b|SENSITIVE[ \t]+BUT|THIS[ \t]+MESSAGE|(?:[A-Z] ){{4,}}|{PAGE_START})",
@@ -41,7 +42,7 @@ _LINE_END = re.compile(
 )
 # A line that opens a lettered item: "(B) STATE 240035", "-   (B) …", "¶B. 2962", "C) RIO".
 _LETTERED_ITEM = re.compile(
-    r"[ \t]*(?:[-*][ \t]*)?¶?[ \t]*(?:\((?P<paren>[A-Za-z])\)|\[(?P<square>[A-Za-z])\]"
+    r"[ \t]*(?:[-*][ \t]*)?(?:¶[ \t]*)?(?:\((?P<paren>[A-Za-z])\)|\[(?P<square>[A-Za-z])\]"
     r"|(?P<plain>[A-Za-z])[.:)](?=[ \t]|$|[A-Z]))"
 )
 _BULLETS = re.compile(r"(?<![A-Za-z0-9])[(\[]?([A-Za-z])[.)\]:](?=[ \t]|$|[A-Z])")
@@ -52,6 +53,7 @@ _MARKING_LETTERS = frozenset("CSU")
 _DANGLING = re.compile(
     r"(?:(?<![A-Za-z0-9])[(\[]?[A-Za-z][.)\]:]|,|;|&|\bAND|(?<!\d)\d\d)[ \t]*$", re.IGNORECASE
 )
+_LAST_WORDS_REACH = 120  # four words of a station name, with room for blanks
 _LAST_WORDS = re.compile(r"((?:[A-Za-z]+[ \t]+){0,3}[A-Za-z]+)[ \t]*$")
 _MAX_LINES = 40
 _MAX_BLOCK = 3000
@@ -138,20 +140,35 @@ def _own_station(refid: str | None) -> str | None:
 
 
 def _ref_block(content: str) -> str:
-    body = _BODY_START.search(content, 0, _MAX_HEAD)
+    body = _BODY_START.search("\n" + content[:_MAX_HEAD])
     limit = body.start() if body else min(len(content), _MAX_HEAD)
-    start = _REF_START.search(content, 0, limit)
-    if not start:
+    start = _ref_start(content, limit)
+    if start is None:
         return ""
-    rest = _NOISE.sub(" ", _block_lines(content, start.end()))
+    end_of_label, lead = start
+    rest = _NOISE.sub(" ", _block_lines(content, end_of_label))
     end = _BLOCK_END.search(rest)
     if end:
         rest = rest[: end.start()]
     if " OF " in rest or "PAGE" in rest:
         rest = _PAGE_MARKER.sub(" ", _PAGE_HEADER.sub(" ", rest))
-    lead = start.group("lead") or ""
     text = _INNER_REF.sub(" ", f"{lead} {rest}")
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _ref_start(content: str, limit: int) -> tuple[int, str] | None:
+    """Where the first REF label before `limit` ends, and the bullet written before it."""
+    for m in _REF_WORD.finditer(content, 0, limit):
+        start = m.start()
+        before = content[start - 1] if start else ""
+        if before.isascii() and before.isalpha():
+            glued = _GLUED_REF.match(content, start, limit)
+            if glued:
+                return glued.end(), ""
+            continue
+        lead = _LEAD.search(content, max(0, start - _LEAD_WINDOW), start)
+        return m.end(), lead.group(1) if lead else ""
+    return None
 
 
 def _block_lines(content: str, start: int) -> str:
@@ -194,7 +211,7 @@ def _following(bullet: str) -> tuple[str, ...]:
 def _unfinished(line: str) -> bool:
     if _DANGLING.search(line):
         return True
-    words = _LAST_WORDS.search(line)
+    words = _LAST_WORDS.search(line, max(0, len(line) - _LAST_WORDS_REACH))
     if not words:
         return False
     parts = words.group(1).split()

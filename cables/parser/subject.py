@@ -17,7 +17,7 @@ _LABEL = re.compile(
 _UPPER_LABEL = re.compile(r"[ \t]*S?UBJ(?:ECT)?\b")
 _NOT_A_SUBJECT = re.compile(r"LINE\b", re.IGNORECASE)
 _FIRST_PARAGRAPH = re.compile(r"^[ \t]*¶?1[ \t]*\.[ \t]*(?:\(|[A-Za-z])", re.MULTILINE)
-_BACKSLASH_EOL = re.compile(r"[ \t]*\\[ \t]*(?=\n|$)")
+_BACKSLASH_EOL = re.compile(r"(?<![ \t])[ \t]*\\[ \t]*(?=\n|$)")
 # Where the subject ends inside a line: a reference list, the classification authority,
 # a handling notice. "REF:" may be glued to the last word ("UK PRIMEREF: A. LONDON 1939").
 _INLINE_END = re.compile(
@@ -198,7 +198,8 @@ _NUMBER_SUFFIX = re.compile(r"\d+(?:ST|ND|RD|TH|S)", re.IGNORECASE)
 _APOSTROPHES = re.compile(r"(['’])")
 _WORD_SPLIT = re.compile(r"(\s+)")
 _PART_SPLIT = re.compile(r"(-+|/)")
-_EDGE = re.compile(r"^([\"“‘'(\[]*)(.*?)([\"”’)\].,:;!?]*)$", re.DOTALL)
+_LEADING = "\"“‘'(["
+_TRAILING = '"”’)].,:;!?'
 _CAPITALIZE_AFTER = (":", "?", "!", "--", "-", "—")
 
 
@@ -213,10 +214,18 @@ def titlefy(subject: str) -> str:
         if not token or token.isspace():
             out.append(token)
             continue
-        lead, core, trail = _EDGE.match(token).groups()  # type: ignore[union-attr]
+        lead, core, trail = _edges(token)
         out.append(lead + _title_word(core, capitalize_next or bool(lead)) + trail)
         capitalize_next = token.endswith(_CAPITALIZE_AFTER) or token in _CAPITALIZE_AFTER
     return "".join(out)
+
+
+def _edges(token: str) -> tuple[str, str, str]:
+    """ "(Peru's" -> ("(", "Peru's", ""): quotes and brackets around a word, and its word."""
+    core = token.lstrip(_LEADING)
+    lead = token[: len(token) - len(core)]
+    stripped = core.rstrip(_TRAILING)
+    return lead, stripped, core[len(stripped) :]
 
 
 def _title_word(word: str, capitalize: bool) -> str:

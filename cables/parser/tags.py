@@ -22,10 +22,10 @@ KINDS = ("subject", "geo", "program", "person", "org")
 _SEARCH_LIMIT = 6000
 _MAX_CONTINUATION_LINES = 4
 
+# A letter class first lets the engine skip to candidates; the letter before is checked apart.
 _LABEL = re.compile(
-    r"(?<![A-Za-z0-9])(?P<label>TAGS?|TAGES?|TAS|TGS|TABS|AGS)"
-    r"(?:(?P<punct>[ \t]*[:;,](?!\d))|(?=[ \t]))[ \t]*",
-    re.IGNORECASE,
+    r"(?P<label>[Tt](?i:AGS?|AGES?|AS|GS|ABS)|[Aa](?i:GS))"
+    r"(?:(?P<punct>[ \t]*[:;,](?!\d))|(?=[ \t]))[ \t]*"
 )
 _PLAIN_LABELS = frozenset({"TAG", "TAGS"})
 # Where a TAGS line ends even without a line break: the next caption, or a page break.
@@ -131,6 +131,8 @@ def read_tags(content: str, canonicalize: bool = True) -> TagsLine | None:
 def _tags_text(content: str) -> tuple[str, str] | None:
     head = content[:_SEARCH_LIMIT]
     for m in _LABEL.finditer(head):
+        if m.start() and head[m.start() - 1].isascii() and head[m.start() - 1].isalnum():
+            continue
         line_start = head.rfind("\n", 0, m.start()) + 1
         before = head[line_start : m.start()]
         at_line_start = not before.strip() or bool(_EO_BEFORE.search(before))
