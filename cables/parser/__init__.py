@@ -6,6 +6,7 @@ modules beside it (header, canonical, references, tags, subject, body) and can b
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 
@@ -71,26 +72,27 @@ def split_cable(text: str) -> tuple[str, str]:
     The body starts at the classification line that follows the header's FM line (cover
     sheets of printed cables carry one above the header too); without one, after the header.
     """
+    header, body, _line = _split(text)
+    return header, body
+
+
+def _split(text: str) -> tuple[str, str, body_mod.ClassificationLine | None]:
+    """split_cable, with the body's classification line as found on the way."""
     fm = _FM_LINE.search(text, 0, _HEADER_LIMIT)
-    if fm:
-        after = body_mod.classification_line(text, fm.end())
-        if after is not None and after.line > 1:
-            return _split_at_line(text, after.line)
-        end = header_end(text, fm.start())
-        if after is None and body_mod.classification_line(text) is None and end < len(text):
-            return text[:end], text[end:]
-    found = body_mod.classification_line(text)
-    if found is None or found.line <= 1:
-        return "", text
-    head, rest = _split_at_line(text, found.line)
-    if not any(_HEADER_LINE.match(line) for line in head.splitlines()):
-        return "", text
-    return head, rest
-
-
-def _split_at_line(text: str, line: int) -> tuple[str, str]:
-    lines = text.splitlines(keepends=True)
-    return "".join(lines[: line - 1]), "".join(lines[line - 1 :])
+    found = body_mod.classification_line(text, fm.end()) if fm else None
+    if fm and found is None:
+        found = body_mod.classification_line(text)  # above the header, or none at all
+        if found is None:
+            end = header_end(text, fm.start())
+            return (text[:end], text[end:], None) if end < len(text) else ("", text, None)
+    elif found is None:
+        found = body_mod.classification_line(text)
+    if found is None or not text[: found.offset].strip():
+        return "", text, found
+    head = text[: found.offset]
+    if fm is None and not any(_HEADER_LINE.match(line) for line in head.splitlines()):
+        return "", text, found
+    return head, text[found.offset :], dataclasses.replace(found, line=1, offset=0)
 
 
 def parse_cable(
@@ -108,7 +110,9 @@ def parse_cable(
     if not header and not body.strip():
         raise ParseError("empty record: no cable text", line=1)
     if not header:
-        header, body = split_cable(body)
+        header, body, cls_line = _split(body)
+    else:
+        cls_line = body_mod.classification_line(body)
     notes = list(warnings)
     head = parse_header(header) if header else Header()
     notes.extend(head.warnings)
@@ -117,7 +121,6 @@ def parse_cable(
             "truncated cable: the header is not followed by any text", line=header.count("\n") + 1
         )
 
-    cls_line = body_mod.classification_line(body)
     if cls_line and cls_line.garbled:
         notes.append(
             f"classification line: {cls_line.written!r} read as "

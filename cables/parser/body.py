@@ -46,6 +46,7 @@ class ClassificationLine:
     line: int = 0  # 1-based
     written: str = ""  # the marking as typed: "C O N F I D E N T I A L", "CC O N F I D …"
     caveats: tuple[str, ...] = ()  # handling caveats near the line: SIPDIS, NOFORN, REL TO …
+    offset: int = 0  # where the line starts in the text searched
 
     @property
     def garbled(self) -> bool:
@@ -61,8 +62,9 @@ def _spaced(word: str) -> str:
 # Classification line and caveats
 
 # At a line start, or after a tab where a release glued the text onto the last header line.
+# Searched in "\n" + text: opening with a character class lets the engine seek candidates.
 _CLS_LINE = re.compile(
-    r"(?:^|(?<=[^ \t]\t))[ \t]*(?P<cls>"
+    r"[\n\t](?:(?<=\n)|(?<=[^ \t]\t))[ \t]*(?=[TtSsCcUuLl])(?P<cls>"
     rf"T?T\s?O\s?P\s+{_spaced('SECRET')}|S?{_spaced('SECRET')}|C?{_spaced('CONFIDENTIAL')}"
     r"|U?UNCLAS(?:SIFIED)?|LIMITED\s+OFFICIAL\s+USE)"
     r"(?P<mid>(?://?\s*[A-Z]+)*(?:\s+(?:SENSITIVE|NOFORN|SBU|E\s?F\s?T\s?O|NODIS|EXDIS|LIMDIS"
@@ -98,7 +100,7 @@ _MARKING_WORDS = frozenset(
 
 def classification_line(body: str, start: int = 0) -> ClassificationLine | None:
     """The `C O N F I D E N T I A L LIMA 003673` line, wherever it is in `body` from `start`."""
-    m = _CLS_LINE.search(body, start)
+    m = _CLS_LINE.search("\n" + body, start)
     if m is None:
         return None
     word = "".join(m.group("cls").split()).upper()
@@ -112,6 +114,7 @@ def classification_line(body: str, start: int = 0) -> ClassificationLine | None:
         line=body.count("\n", 0, m.start()) + 1,
         written=" ".join(m.group("cls").split()),
         caveats=tuple(c for c in found if c != _FOUO),
+        offset=m.start(),
     )
 
 
@@ -499,6 +502,7 @@ _SUMMARY_HEAD = re.compile(
 # The heading's own word, to look for headings only where one can be: a letter class first.
 _SUMMARY_WORD = re.compile(r"[Ss](?i:UMMA?R?Y)\b")
 _HEADING_REACH = 80  # a heading's number, marking and label around the word
+_HEADINGS_TRIED = 25  # the heading is among the first uses of the word, or there is none
 _FIRST_PARAGRAPH = re.compile(r"(?m)^[ \t]*(?:¶[ \t]*)?1[ \t]*\.")
 _MARK = rf"{MARKING_LEVEL}(?:{MARKING_PART})*"
 _MARKING_PREFIX = re.compile(
@@ -535,7 +539,9 @@ def parse_summary(content: str) -> str:
 
 def _summary_head(content: str, end: int) -> re.Match[str] | None:
     """The first SUMMARY heading before `end`, looked for only around the word itself."""
-    for word in _SUMMARY_WORD.finditer(content, 0, end):
+    for tried, word in enumerate(_SUMMARY_WORD.finditer(content, 0, end)):
+        if tried == _HEADINGS_TRIED:
+            break
         start = max(0, word.start() - _HEADING_REACH)
         head = _SUMMARY_HEAD.search(content, start, min(end, word.end() + _HEADING_REACH))
         if head and head.end() >= word.end():

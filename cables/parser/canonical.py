@@ -154,6 +154,7 @@ _DOUBLED_YEAR = re.compile(r"^(\d\d)\1(?=[A-Z])")
 _SECTION_JUNK = re.compile(r"^(\d\d)(?:[A-Z]{2,8})?[0-9Q]{1,2}[A-Z]{1,2}\d\d(?=[A-Z])")
 _TRAILING_JUNK = re.compile(r"^(\d\d[A-Z0]*[A-Z])(\d+)([A-Z]+)(\d+)$")
 _ID = re.compile(r"^(\d\d)([A-Z0]*[A-Z])(\d+)$")
+_MAX_SERIAL_DIGITS = 12
 _MAX_EDITS = 2
 _MAX_GUESS_LENGTH = 40  # longer than any station plus its edits: no need to look
 
@@ -196,6 +197,8 @@ def canonical_id(refid: str) -> str:
     if not m:
         return rid
     year, name, serial = m.groups()
+    if len(serial) > _MAX_SERIAL_DIGITS:
+        return rid  # no cable has such a serial; int() would refuse a long one anyway
     name = _strip_prefix_junk(name.replace("0", "O"))
     return f"{year}{canonical_station(name, strict=False) or name}{int(serial)}"
 

@@ -27,7 +27,7 @@ _SECURITY_LEVELS = {
     "U": "UNCLASSIFIED",
     "E": "UNCLASSIFIED",  # EFTO: unclassified, encrypted for transmission only
 }
-_SENDER = re.compile(r"^[ \t]*FM[ \t]+(.+?)[ \t]*$", re.MULTILINE)
+_SENDER = re.compile(r"^[ \t]*FM[ \t]+(\S[^\n]*)", re.MULTILINE)  # trailing blanks cut apart
 _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, 1)}
 _PROSIGNS = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
@@ -36,7 +36,10 @@ _BLOCK_START = re.compile(r"^(TO|INFO)\b[ \t]*(.*)$")
 _PAGE_BREAK = re.compile(rf"^{PAGE_HEADER}$")
 _PROSIGN_LINE = re.compile(r"^(?:(?:BT|Z[A-Z]{2}\d?|CCCCC|SSSSS|UUUUU|EEEEE)(?:[ \t]+|$))+$")
 # A post's own distribution under its TO/INFO words: "INFO  LOG-00   EEB-00", "INFO: AMB DCM".
-_DISTRIBUTION = re.compile(r"^(?::(?:[ \t]*[A-Z/]{1,6})+[ \t]*$|[A-Z0-9]{1,6}-\d\d(?:\s|$))")
+# Each office ends where its letters do, so a long run of letters has one reading only.
+_DISTRIBUTION = re.compile(
+    r"^(?::(?:[ \t]*[A-Z/]{1,6}(?![A-Z/]))+[ \t]*$|[A-Z0-9]{1,6}-\d\d(?:\s|$))"
+)
 _EXCLUSION = re.compile(r"^XMT\b[ \t/]*(.*)$")
 # A line of a TO/INFO block: "RUEHAM/AMEMBASSY AMMAN 0446", "AMEMBASSY PARIS", "XMT …", "BT".
 _ADDRESS_LINE = re.compile(r"^(?:[A-Z0-9]{3,8}/)?[A-Z][A-Z0-9 .,'&()/-]*$|^XMT\b|^BT$")
@@ -72,7 +75,7 @@ def parse_header(text: str) -> Header:
         transmission_id=tid.group(1) if tid else "",
         precedence=precedence,
         created=created,
-        sender=_ROUTE.sub(r"\2", sender.group(1)).strip() if sender else "",
+        sender=_ROUTE.sub(r"\2", sender.group(1).rstrip()).strip() if sender else "",
         sequence=sequence.group(1) if sequence else "",
         security=_SECURITY_LEVELS[security.group(1)] if security else "",
         recipients=tuple(to) + tuple(info),

@@ -454,11 +454,12 @@ def _continues(tokens: list[_Token], j: int) -> bool:
 
 def _serial_before(tokens: list[_Token], i: int, station: str, context: _Context) -> list[str]:
     """ "870 ULAANBAATAR": a serial before the station, when nothing follows it."""
-    if i == 0 or tokens[i - 1].kind != "num" or len(tokens[i - 1].text) < 3:
+    if i == 0 or tokens[i - 1].kind != "num":
         return []
-    if _as_year(tokens[i - 1].text) and len(tokens[i - 1].text) != 3:
+    serial = tokens[i - 1].text
+    if not 3 <= len(serial) <= _MAX_SERIAL_DIGITS or (_as_year(serial) and len(serial) != 3):
         return []
-    refid = _refid(None, station, tokens[i - 1].text, context)
+    refid = _refid(None, station, serial, context)
     return [refid] if refid else []
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from itertools import islice
 
 from .markings import CLASSIFICATION, PAGE_HEADER, PAGE_START, PARAGRAPH_MARKING, SECTION_MARKER
 
 _MAX_LINES = 8
+_LABELS_TRIED = 8  # the full text follows its preview once, not under every label
 _HEAD_LIMIT = 10_000  # the caption block sits at the top; never scan a whole long cable
 
 _LABEL = re.compile(
@@ -152,15 +154,15 @@ def _breaks_case(taken: list[str], line: str) -> bool:
 def _untruncated(content: str, subject: str, start: int) -> str:
     """A preview cut with "..." may be followed by the full text of the same cable."""
     stem = subject.rstrip(".… ")
-    for m in _LABEL.finditer(content, start):
-        if _is_label(content, m):
-            candidate = _subject_from(content, m.end())
-            if (
-                candidate.startswith(stem)
-                and len(candidate) > len(stem)
-                and not candidate.endswith(_ELLIPSIS)
-            ):
-                return candidate
+    labels = (m for m in _LABEL.finditer(content, start) if _is_label(content, m))
+    for m in islice(labels, _LABELS_TRIED):
+        candidate = _subject_from(content, m.end())
+        if (
+            candidate.startswith(stem)
+            and len(candidate) > len(stem)
+            and not candidate.endswith(_ELLIPSIS)
+        ):
+            return candidate
     return subject
 
 

@@ -20,6 +20,8 @@ from .markings import CLASSIFICATION, PAGE_START
 KINDS = ("subject", "geo", "program", "person", "org")
 
 _SEARCH_LIMIT = 6000
+_LONGEST_CODE = 12  # a typo is one letter off a code: longer words are not typos of one
+_LONGEST_RUN = 60  # ten codes typed together; a longer word is no run of codes
 _MAX_CONTINUATION_LINES = 4
 
 # A letter class first lets the engine skip to candidates; the letter before is checked apart.
@@ -336,7 +338,7 @@ def _person(name: str, canonicalize: bool) -> str:
 
 def _fix_typo(word: str, lex: _Lexicon) -> str | None:
     """A code with one letter doubled or slipped in: MOPPS, UNDESCO, POGOV."""
-    if len(word) < 5 or not word.isalpha():
+    if not 5 <= len(word) <= _LONGEST_CODE + 1 or not word.isalpha():
         return None
     candidates = {word[:k] + word[k + 1 :] for k in range(len(word))}
     known = [c for c in candidates if c in lex.entries and lex.entries[c].kind != "person"]
@@ -345,7 +347,7 @@ def _fix_typo(word: str, lex: _Lexicon) -> str | None:
 
 def _split_run(word: str, lex: _Lexicon) -> tuple[str, ...] | None:
     """Codes typed without spaces (ETRDEINVECINPGOVCS), split into the fewest known codes."""
-    if len(word) < 5 or not word.isalpha() or word in lex.entries:
+    if not 5 <= len(word) <= _LONGEST_RUN or not word.isalpha() or word in lex.entries:
         return None
     best: list[tuple[str, ...] | None] = [None] * (len(word) + 1)
     best[0] = ()
