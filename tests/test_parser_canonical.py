@@ -120,7 +120,8 @@ def test_origin_name_ignores_a_routing_indicator_and_extra_spaces():
         ("AMCONSUL RIO DE JANEIRO", "RIODEJANEIRO"),
         ("USMISSION USNATO", "USNATO"),
         ("USMISSION UNVIE VIENNA", "UNVIEVIENNA"),
-        ("IRAN RPO DUBAI", "RPODUBAI"),
+        ("IRAN RPO DUBAI", "IRANRPODUBAI"),  # as published: 07IRANRPODUBAI18
+        ("RPO DUBAI", "RPODUBAI"),  # as published: 10RPODUBAI15
     ],
 )
 def test_station_is_the_code_used_in_reference_ids(sender, code):
