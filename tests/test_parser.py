@@ -221,7 +221,7 @@ def test_a_malformed_but_published_reference_id_of_the_right_shape_is_kept():
 
 # --- every form a cable circulates in, with no metadata given -----------------------------------
 
-EXTRACTS = Path(__file__).parent / "data" / "html" / "extract"
+EXTRACTS = Path(__file__).parent / "data" / "extracts"
 _PRE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.S)
 
 
