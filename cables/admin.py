@@ -356,7 +356,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         # With the job gone nothing would point at its folder any more.
-        paths = [entry["path"] for job in queryset for entry in job.files]
+        paths = [path for job in queryset for path in job.upload_paths()]
         super().delete_queryset(request, queryset)
         transaction.on_commit(lambda: remove_stored(paths))
 

@@ -1,10 +1,18 @@
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .importing import ImportSummary
 
 
 class Origin(models.Model):
@@ -299,8 +307,29 @@ class RejectedRecord(models.Model):
         return f"{self.source} {self.position}".strip()
 
 
+_JOB_COUNTS = ("done", "new", "updated", "unchanged", "rejected", "new_refids")
+
+
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def releasable(self) -> "ImportJobQuerySet":
+        """Finished jobs whose uploads no pending rejection still needs: they may be deleted.
+
+        Rejections can hold incomplete text (refused archives, binary heads, truncated records),
+        so the files are the only full copy until every rejection is resolved or deleted.
+        """
+        return self.filter(status=ImportJob.Status.DONE).exclude(
+            rejections__status=RejectedRecord.Status.PENDING
+        )
+
+    def failed_before(self, cutoff: "datetime") -> "ImportJobQuerySet":
+        return self.filter(status=ImportJob.Status.FAILED, finished_at__lt=cutoff)
+
+
 class ImportJob(models.Model):
-    """A background import of uploaded files, run by the task worker."""
+    """A background import of uploaded files, run by the task worker.
+
+    queued → running → done or failed; a failed or stalled job can be reset and queued again.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -329,6 +358,8 @@ class ImportJob(models.Model):
     new_refids = models.JSONField(default=list, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
 
+    objects = ImportJobQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("import job")
@@ -336,3 +367,64 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import #{self.pk} ({self.get_status_display()})"
+
+    def upload_paths(self) -> list[str]:
+        return [entry["path"] for entry in self.files]
+
+    def pending_rejections(self) -> "models.QuerySet[RejectedRecord]":
+        return self.rejections.filter(status=RejectedRecord.Status.PENDING)
+
+    def queued_as(self, task_id: str) -> None:
+        # With the immediate backend the job has already run: write this column and no other.
+        self.task_id = task_id[:64]
+        ImportJob.objects.filter(pk=self.pk).update(task_id=self.task_id)
+
+    def start(self) -> None:
+        self.status = self.Status.RUNNING
+        self.started_at = timezone.now()
+        self.save(update_fields=["status", "started_at"])
+
+    def expect(self, total: int | None) -> None:
+        """Note how many records the files hold, for the progress bar; None when unknown."""
+        self.total = total
+        self.save(update_fields=["total"])
+
+    def record_progress(self, summary: "ImportSummary") -> None:
+        """Store the figures so far; the job page reads them, and `updated_at` shows it is alive."""
+        self._count(summary)
+        self.save(update_fields=[*_JOB_COUNTS, "updated_at"])
+
+    def finish(self, summary: "ImportSummary", preview: list[dict[str, Any]]) -> None:
+        self.status = self.Status.DONE
+        self.finished_at = timezone.now()
+        self.total = summary.records
+        self._count(summary)
+        self.preview = preview
+        self._store("status", "finished_at", "total", *_JOB_COUNTS, "preview")
+
+    def fail(self, exc: BaseException) -> None:
+        self.status = self.Status.FAILED
+        self.error = f"{type(exc).__name__}: {exc}"
+        self.finished_at = timezone.now()
+        self._store("status", "error", "finished_at")
+
+    def reset(self) -> None:
+        """Back to the queue as if never run, to run again on the same files."""
+        self.status = self.Status.QUEUED
+        self.error = ""
+        self.started_at = self.finished_at = self.total = None
+        self.done = self.new = self.updated = self.unchanged = self.rejected = 0
+        self.new_refids = []
+        self.preview = []
+        self.save()
+
+    def _count(self, summary: "ImportSummary") -> None:
+        self.done = summary.records
+        self.new, self.updated, self.unchanged = summary.new, summary.updated, summary.unchanged
+        self.rejected = summary.rejected
+        self.new_refids = list(summary.new_refids)
+
+    def _store(self, *names: str) -> None:
+        # An UPDATE, not save(): a job deleted while it ran must not turn its ending into an error
+        # (which, in fail(), would hide the error being recorded).
+        ImportJob.objects.filter(pk=self.pk).update(**{name: getattr(self, name) for name in names})

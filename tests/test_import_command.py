@@ -12,7 +12,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from cables.management.commands import import_cables
 from cables.models import Cable, RejectedRecord
+from tests.lima_records import without_refid
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -63,7 +65,7 @@ def bad_inputs(folder: Path) -> Path:
     (folder / "binary.dat").write_bytes(bytes(range(256)) * 8)
     (folder / "truncated.txt").write_text("".join(lima.splitlines(True)[:17]), encoding="utf-8")
     (folder / "malformed.csv").write_bytes(MALFORMED_CSV.read_bytes())
-    (folder / "no-refid.txt").write_text(lima.replace("LIMA 003673", "LIMA"), encoding="utf-8")
+    (folder / "no-refid.txt").write_text(without_refid(lima), encoding="utf-8")
     (folder / "oversize.txt").write_text(lima * (6 * 1024 * 1024 // len(lima)), encoding="utf-8")
     (folder / "good.txt").write_text(lima, encoding="utf-8")
     return folder
@@ -184,6 +186,22 @@ def test_workers_option_is_accepted_and_imports_the_cables():
     status, out, _err = run("--workers", "2", str(DATA / "cables_tiny.csv"))
     assert status == 0, out
     assert Cable.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_on_a_terminal_a_progress_bar_counts_the_records_then_ends_its_line(monkeypatch):
+    monkeypatch.setattr(import_cables, "_is_tty", lambda: True)
+    _status, out, err = run(DATA / "cables_tiny.csv")
+    assert "] 12/12  " in err
+    assert err.endswith("cables/s\n")
+    assert "12 new" in out
+
+
+@pytest.mark.django_db
+def test_on_a_terminal_a_rejection_is_printed_on_a_cleared_line(monkeypatch):
+    monkeypatch.setattr(import_cables, "_is_tty", lambda: True)
+    _status, _out, err = run(MALFORMED_CSV)
+    assert "\r\x1b[K" + str(MALFORMED_CSV) + ": row 2, line 116: " in err
 
 
 @pytest.mark.django_db

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cables import tasks
+from cables.importing import import_records
 from cables.models import Cable, ImportJob, RejectedRecord
 from cables.tasks import (
+    JobObserver,
     enqueue_import,
     is_stalled,
     kept_files,
@@ -20,6 +22,7 @@ from cables.tasks import (
     retry_job,
     run_import_job,
 )
+from tests.lima_records import bare, lima_text, with_serial
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -102,6 +105,47 @@ def test_the_preview_keeps_only_the_first_cables(upload_root, monkeypatch):
         "72TEHRAN1164",
         "72TEHRAN1381",
     ]
+
+
+@pytest.mark.django_db
+def test_the_job_observer_records_the_counts_after_each_batch():
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING)
+    stored_done = []
+
+    class Watching(JobObserver):
+        def progress(self, summary):
+            super().progress(summary)
+            stored_done.append(ImportJob.objects.get(pk=job.pk).done)
+
+    records = [bare(with_serial(lima_text(), serial)) for serial in (1, 2, 3)]
+    import_records(records, batch_size=2, observer=Watching(job, tasks.PREVIEW_LIMIT))
+    job.refresh_from_db()
+    assert stored_done == [2, 3]
+    assert (job.done, job.new, job.new_refids) == (3, 3, ["07LIMA1", "07LIMA2", "07LIMA3"])
+
+
+@pytest.mark.django_db
+def test_the_job_observer_finishes_the_job_when_the_import_ends():
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING)
+    import_records([bare(lima_text()), bare("")], observer=JobObserver(job, 5))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert (job.total, job.new, job.rejected) == (2, 1, 1)
+
+
+@pytest.mark.django_db
+def test_the_job_observer_files_the_rejections_under_its_job():
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING)
+    import_records([bare("")], observer=JobObserver(job, 5))
+    assert job.rejections.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_job_observer_keeps_no_preview_of_a_real_import():
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING)
+    observer = JobObserver(job, 5)
+    import_records([bare(lima_text())], observer=observer)
+    assert observer.preview == []
 
 
 @pytest.mark.django_db

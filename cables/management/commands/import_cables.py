@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from cables import importing
-from cables.readers import FORMATS, RawRecord
+from cables.parser import ParsedCable
+from cables.readers import FORMATS, BadRecord, RawRecord
 
 USAGE_ERROR = 2
 
@@ -22,7 +24,7 @@ class Command(BaseCommand):
     )
     stealth_options = ("stdin",)
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="*", metavar="PATH", help="files, folders, or -")
         # Checked in handle(), not by argparse, so that call_command() sees exit status 2 too.
         parser.add_argument("--format", metavar="{" + ",".join(FORMATS) + "}")
@@ -38,12 +40,12 @@ class Command(BaseCommand):
             help="parse in N processes (default: one per CPU for large inputs; 1: no workers)",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         paths = options["paths"]
         self._check_usage(paths, options)
         as_json = options["json"]
         report = self.stderr if as_json else self.stdout
-        progress = ProgressBar(self.stderr, self._total(paths, options)) if _is_tty() else None
+        bar = ProgressBar(self.stderr, self._total(paths, options)) if _is_tty() else None
         summary = importing.import_paths(
             paths,
             format=options["format"],
@@ -51,12 +53,8 @@ class Command(BaseCommand):
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
             workers=options["workers"],
-            progress=progress,
-            on_parsed=self._write_json if as_json else None,
-            on_rejected=lambda rejection: self._reject(rejection, progress),
+            observer=CommandObserver(self, as_json=as_json, bar=bar),
         )
-        if progress:
-            progress.finish()
         self._report(report, summary, dry_run=options["dry_run"])
         if summary.rejected:
             raise CommandError(
@@ -65,7 +63,7 @@ class Command(BaseCommand):
                 returncode=1,
             )
 
-    def _check_usage(self, paths: list[str], options: dict) -> None:
+    def _check_usage(self, paths: list[str], options: dict[str, Any]) -> None:
         problems = []
         if not paths:
             problems.append("give at least one PATH (a file, a folder, or - for stdin)")
@@ -85,25 +83,19 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("; ".join(problems), returncode=USAGE_ERROR)
 
-    def _stdin(self, paths: list[str], options: dict):
+    def _stdin(self, paths: list[str], options: dict[str, Any]) -> BinaryIO | None:
         if "-" not in paths:
             return None
         return options.get("stdin") or sys.stdin.buffer
 
-    def _total(self, paths: list[str], options: dict) -> int | None:
+    def _total(self, paths: list[str], options: dict[str, Any]) -> int | None:
         if "-" in paths:
             return None
         return importing.count_records(paths, format=options["format"])
 
-    def _write_json(self, record: RawRecord, cable) -> None:
-        self.stdout.write(json.dumps(importing.cable_json(record, cable), ensure_ascii=False))
-
-    def _reject(self, rejection: importing.Rejection, progress: ProgressBar | None) -> None:
-        if progress:
-            progress.clear()
-        self.stderr.write(str(rejection), style_func=self.style.WARNING)
-
-    def _report(self, out, summary: importing.ImportSummary, *, dry_run: bool) -> None:
+    def _report(
+        self, out: OutputWrapper, summary: importing.ImportSummary, *, dry_run: bool
+    ) -> None:
         style = self.style.WARNING if summary.rejected else self.style.SUCCESS
         prefix = "Dry run (nothing written): " if dry_run else ""
         out.write(
@@ -115,16 +107,43 @@ class Command(BaseCommand):
         )
 
 
+class CommandObserver(importing.ImportObserver):
+    """What the command shows while it runs: JSON lines, rejections as warnings, a progress bar."""
+
+    def __init__(self, command: BaseCommand, *, as_json: bool, bar: ProgressBar | None) -> None:
+        self.command = command
+        self.as_json = as_json
+        self.bar = bar
+
+    def parsed(self, record: RawRecord, cable: ParsedCable) -> None:
+        if self.as_json:
+            line = json.dumps(importing.cable_json(record, cable), ensure_ascii=False)
+            self.command.stdout.write(line)
+
+    def rejected(self, record: RawRecord | BadRecord, rejection: importing.Rejection) -> None:
+        if self.bar:
+            self.bar.clear()
+        self.command.stderr.write(str(rejection), style_func=self.command.style.WARNING)
+
+    def progress(self, summary: importing.ImportSummary) -> None:
+        if self.bar:
+            self.bar.show(summary)
+
+    def finished(self, summary: importing.ImportSummary) -> None:
+        if self.bar:
+            self.bar.finish()
+
+
 class ProgressBar:
     """One rewritten line on a terminal: records done of the total, and the rate."""
 
     WIDTH = 30
 
-    def __init__(self, out, total: int | None) -> None:
+    def __init__(self, out: OutputWrapper, total: int | None) -> None:
         self.out = out
         self.total = total
 
-    def __call__(self, summary: importing.ImportSummary) -> None:
+    def show(self, summary: importing.ImportSummary) -> None:
         done = summary.records
         if self.total:
             filled = int(self.WIDTH * min(done / self.total, 1))

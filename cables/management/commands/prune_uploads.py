@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from cables.models import ImportJob, RejectedRecord
+from cables.models import ImportJob
 from cables.tasks import release_uploads
 from cables.uploads import remove_stored
 
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         "keep theirs for a retry, unless --failed-older-than says how long is long enough."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="list the jobs; delete nothing")
         parser.add_argument(
             "--failed-older-than",
@@ -28,7 +30,7 @@ class Command(BaseCommand):
             help="also delete the uploads of jobs that failed more than DAYS days ago",
         )
 
-    def handle(self, *args, dry_run: bool = False, **options) -> None:
+    def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
         failed_days = options["failed_older_than"]
         jobs = [job for job in _releasable() if _has_files_on_disk(job)]
         stale = [job for job in _failed_before(failed_days) if _has_files_on_disk(job)]
@@ -38,32 +40,25 @@ class Command(BaseCommand):
             self.stdout.write(f"{job}: {len(job.files)} file(s)")
         for job in stale:
             if not dry_run:
-                remove_stored(entry["path"] for entry in job.files)
+                remove_stored(job.upload_paths())
             self.stdout.write(f"{job}, failed {job.finished_at:%Y-%m-%d}: {len(job.files)} file(s)")
         jobs += stale
         verb = "would be pruned" if dry_run else "pruned"
         self.stdout.write(self.style.SUCCESS(f"{len(jobs)} job(s) {verb}."))
 
 
-def _releasable():
-    return (
-        ImportJob.objects.filter(status=ImportJob.Status.DONE)
-        .exclude(rejections__status=RejectedRecord.Status.PENDING)
-        .only("id", "status", "files")
-        .iterator()
-    )
+def _releasable() -> Iterator[ImportJob]:
+    return ImportJob.objects.releasable().only("id", "status", "files").iterator()
 
 
-def _failed_before(days: int | None):
+def _failed_before(days: int | None) -> list[ImportJob]:
     if days is None:
         return []
     cutoff = timezone.now() - timedelta(days=days)
     return list(
-        ImportJob.objects.filter(status=ImportJob.Status.FAILED, finished_at__lt=cutoff).only(
-            "id", "status", "files", "finished_at"
-        )
+        ImportJob.objects.failed_before(cutoff).only("id", "status", "files", "finished_at")
     )
 
 
 def _has_files_on_disk(job: ImportJob) -> bool:
-    return any(Path(entry["path"]).exists() for entry in job.files)
+    return any(Path(path).exists() for path in job.upload_paths())
