@@ -151,7 +151,7 @@ def parse_cable(
         classified_by=classified_by,
         decl_date=body_mod.nondisclosure_deadline(body),
         decl_text=body_mod.decl_line(body),
-        caveats=body_mod.caveats(body, cls_line),
+        caveats=body_mod.caveats_near(body, cls_line),
         tags=tags_line.tags if tags_line else (),
         tags_as_written=tags_line.written if tags_line else (),
         references=tuple(refs),

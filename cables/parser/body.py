@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import islice
 
 from .markings import (
     CLASSIFICATION,
@@ -67,12 +68,13 @@ _CLS_LINE = re.compile(
     r"[\n\t](?:(?<=\n)|(?<=[^ \t]\t))[ \t]*(?=[TtSsCcUuLl])(?P<cls>"
     rf"T?T\s?O\s?P\s+{_spaced('SECRET')}|S?{_spaced('SECRET')}|C?{_spaced('CONFIDENTIAL')}"
     r"|U?UNCLAS(?:SIFIED)?|LIMITED\s+OFFICIAL\s+USE)"
-    r"(?P<mid>(?://?\s*[A-Z]+)*(?:\s+(?:SENSITIVE|NOFORN|SBU|E\s?F\s?T\s?O|NODIS|EXDIS|LIMDIS"
-    r"|FOR\s+OFFICIAL\s+USE\s+ONLY))*)"
-    r"(?:\s+SECTION\s+(?P<section>\d{1,2}\s+OF\s+\d{1,2}))?"
-    r"[ \t]+(?:\d{2}[ \t]+)?"
-    r"(?P<station>X{3,}|[A-Z][A-Z.'\-]*(?:[ \t][A-Z][A-Z.'\-]*){0,3}?)"
-    r"[ \t]+(?P<serial>\d{1,7})"
+    # Blanks and words are bounded: every line start is a candidate, so each must fail fast.
+    r"(?P<mid>(?://?\s{0,4}[A-Z]{1,20})*(?:\s{1,8}(?:SENSITIVE|NOFORN|SBU|E\s?F\s?T\s?O|NODIS"
+    r"|EXDIS|LIMDIS|FOR\s+OFFICIAL\s+USE\s+ONLY))*)"
+    r"(?:\s{1,40}SECTION\s{1,8}(?P<section>\d{1,2}\s{1,4}OF\s{1,4}\d{1,2}))?"
+    r"[ \t]{1,40}(?:\d{2}[ \t]{1,40})?"
+    r"(?P<station>X{3,40}|[A-Z][A-Z.'\-]{0,24}(?:[ \t][A-Z][A-Z.'\-]{0,24}){0,3}?)"
+    r"[ \t]{1,40}(?P<serial>\d{1,7})"
     r"(?P<rest>[ \t]+(?:SIPDIS|NOFORN|SENSITIVE|NODIS|EXDIS|LIMDIS|E\.?\s?O\.?)\b[^\n]*)?"
     r"[ \t\r\\]*$",
     re.M | re.I,
@@ -133,13 +135,13 @@ def _published(word: str, found: tuple[str, ...], mid: str) -> str:
     return f"{base}//NOFORN" if "NOFORN" in found or "NOFORN" in mid else base
 
 
-def caveats(body: str, line: ClassificationLine | None = None) -> tuple[str, ...]:
-    """Handling caveats near the top (SIPDIS, NOFORN, REL TO …), deduplicated, in order.
+def caveats(body: str) -> tuple[str, ...]:
+    """Handling caveats near the top (SIPDIS, NOFORN, REL TO …), deduplicated, in order."""
+    return caveats_near(body, classification_line(body))
 
-    `line` is the body's classification line when the caller has read it already.
-    """
-    if line is None:
-        line = classification_line(body)
+
+def caveats_near(body: str, line: ClassificationLine | None) -> tuple[str, ...]:
+    """The caveats of a body whose classification line was read already (None: it has none)."""
     if line is not None:
         return line.caveats
     return tuple(c for c in _caveats_from(body, 0) if c != _FOUO)
@@ -218,6 +220,7 @@ def _first_date(text: str) -> date | None:
 
 _CLASSIFIED_BY = re.compile(r"[Cc](?i:lassi?fi?ed[ \t]+by\b(?![\s\"'”’]+line\b)[ \t]*:?)")
 _CB_SEARCH_LIMIT = 8000
+_STATEMENTS_TRIED = 12  # the statement is at the top; a text quoting more is not searched on
 _CB_MAX_LINES = 3
 _WRAP_WIDTH = 71  # the 2010 releases cut lines at this column, even mid-word
 _LEADING_NOISE = re.compile(
@@ -281,7 +284,7 @@ def parse_classified_by(content: str, normalize: bool = False) -> ClassifiedBy |
     """
     head = content[:_CB_SEARCH_LIMIT]
     first: ClassifiedBy | None = None
-    for m in _CLASSIFIED_BY.finditer(head):
+    for m in islice(_CLASSIFIED_BY.finditer(head), _STATEMENTS_TRIED):
         text = _classified_by_text(head, m.end())
         who, reasons = _split_reasons(text)
         if re.search(r"(?<![.\d])\b\d{2,}\b(?![.,]\d)", who):
@@ -509,6 +512,7 @@ _MARKING_PREFIX = re.compile(
     rf"^(?:¶?[ \t]*\d{{1,3}}[ \t]*\.(?!\d)[ \t]*(?:\(?{_MARK}\)[ \t]*)?|\({_MARK}\)[ \t]*)"
 )
 # The second branch starts where a run of blanks starts, or a run of tabs is tried from each tab.
+_MAX_SUMMARY = 20_000  # the longest real summaries run to a few thousand characters
 _RULE_PIECES = ("--", "==", "‐‐", "__", "- -", "= =", "_ _", "‐ ‐")  # any rule has one
 _RULE_LINE = re.compile(r"(?m)^[ \t]*(?:[-=‐_][ \t]?){3,}[ \t]*$|(?<![ \t])[ \t]*[-=‐]{3,}[ \t]*")
 _SUMMARY_AGAIN = re.compile(
@@ -561,10 +565,13 @@ def _summary_start(content: str, end: int) -> int | None:
 
 
 def _clean_summary(text: str) -> str:
+    text = text[:_MAX_SUMMARY]
     if any(rule in text for rule in _RULE_PIECES):
         text = _RULE_LINE.sub(" ", text)
     lines: list[str] = []
     for raw in text.splitlines():
+        if not raw or raw.isspace():
+            continue
         line = _MARKING_PREFIX.sub("", raw.strip(), count=1).strip()
         while not lines and line:  # "1. Summary: (SBU) …" under a SUMMARY heading
             stripped = _MARKING_PREFIX.sub("", _SUMMARY_AGAIN.sub("", line), count=1).strip()

@@ -155,7 +155,7 @@ _TRAILING_JUNK = re.compile(r"^(\d\d[A-Z0]*[A-Z])(\d+)([A-Z]+)(\d+)$")
 _ID = re.compile(r"^(\d\d)([A-Z0]*[A-Z])(\d+)$")
 _MAX_SERIAL_DIGITS = 12
 _MAX_EDITS = 2
-_MAX_GUESS_LENGTH = 40  # longer than any station plus its edits: no need to look
+_MAX_GUESS_LENGTH = 19  # the longest station (BANDARSERIBEGAWAN) and two letters more
 
 
 def _deletions(word: str, edits: int) -> set[str]:

@@ -27,7 +27,8 @@ _SECURITY_LEVELS = {
     "U": "UNCLASSIFIED",
     "E": "UNCLASSIFIED",  # EFTO: unclassified, encrypted for transmission only
 }
-_SENDER = re.compile(r"^[ \t]*FM[ \t]+(\S[^\n]*)", re.MULTILINE)  # trailing blanks cut apart
+# The post on the FM line, at most a line's worth; trailing blanks are cut apart.
+_SENDER = re.compile(r"^[ \t]*FM[ \t]+(\S[^\n]{0,200})", re.MULTILINE)
 _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, 1)}
 _PROSIGNS = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}

@@ -87,10 +87,14 @@ _ZERO_IN_WORD = re.compile(r"\b(?=[A-Z0]*[A-Z][A-Z0]*[A-Z])[A-Z0]*0[A-Z0]*\b")
 _O_IN_NUMBER = re.compile(r"\b(?=[O\d]*\d)[O\d]*O[O\d]*\b")
 _WORD_HYPHEN = re.compile(r"(?<=[A-Z])-(?=[A-Z])")
 _GLUED = re.compile(r"(?<=\d)(?=[A-Z])|(?<=[A-Z])(?=\d)")
-_TOKEN = re.compile(r"<(?P<pyear>\d{2}|\d{4})>|(?P<num>\d+)|(?P<word>[A-Z]+)|(?P<sep>[,;&/:\-#])")
+# ASCII digits only: int() reads other scripts' digits too, which no serial is written in.
+_TOKEN = re.compile(
+    r"<(?P<pyear>[0-9]{2}|[0-9]{4})>|(?P<num>[0-9]+)|(?P<word>[A-Z]+)|(?P<sep>[,;&/:\-#])"
+)
 _FILLERS = frozenset({"CABLE", "CABLES", "TEL", "TELS", "TELEGRAM", "NO", "NOS", "NUMBER"})
 _BARE_FILLERS = frozenset({"AND", "PREVIOUS", "PREVIOUSLY", "NOTAL", "ALSO"})
 _MAX_STATION_WORDS = 4
+_MAX_GUESSES = 40  # a REF block names a few dozen cables at most; more guesses are not read
 _MAX_SERIAL_DIGITS = 7
 
 
@@ -132,6 +136,7 @@ class _Context:
     year: int | None
     station: str | None  # the last station named, for a bare "2962 AND PREVIOUS"
     corrections: list[Correction] = field(default_factory=list)
+    guesses: int = 0  # typo guesses made so far, bounded per REF block
 
 
 def _own_station(refid: str | None) -> str | None:
@@ -333,7 +338,7 @@ def _scan(tokens: list[_Token], context: _Context) -> list[str]:
         if tokens[i].kind != "word":
             i += 1
             continue
-        span = _station_at(tokens, i)
+        span = _station_at(tokens, i, context)
         if span is None:
             i += 1
             continue
@@ -355,7 +360,7 @@ def _scan(tokens: list[_Token], context: _Context) -> list[str]:
     return found
 
 
-def _station_at(tokens: list[_Token], i: int) -> tuple[str, int, bool] | None:
+def _station_at(tokens: list[_Token], i: int, context: _Context) -> tuple[str, int, bool] | None:
     """The longest run of words from `i` naming a station, the index after it, and whether
     the name was read as a typo. A typo is guessed only for words a serial stands beside:
     the guesser never sees prose."""
@@ -369,7 +374,12 @@ def _station_at(tokens: list[_Token], i: int) -> tuple[str, int, bool] | None:
         if station:
             return station, stop, False
         # a lone letter joins a name only when spelt out ("PORT A"), never by a guess ("SECDEF R")
-        if len(tokens[stop - 1].text) > 1 and (serial_before or _serial_follows(tokens, stop)):
+        if (
+            len(tokens[stop - 1].text) > 1
+            and context.guesses < _MAX_GUESSES
+            and (serial_before or _serial_follows(tokens, stop))
+        ):
+            context.guesses += 1
             station = canonical_station(name)
             if station:
                 return station, stop, True
@@ -419,7 +429,7 @@ def _serials_after(
         refid = _refid(after or year, station, serial, context)
         if refid:
             refids.append(refid)
-        if not _continues(tokens, j):
+        if not _continues(tokens, j, context):
             break
         j += 1
     return refids, j
@@ -443,13 +453,13 @@ def _is_two_digits(token: _Token) -> bool:
     return token.kind == "num" and len(token.text) == 2
 
 
-def _continues(tokens: list[_Token], j: int) -> bool:
+def _continues(tokens: list[_Token], j: int, context: _Context) -> bool:
     """Another serial of the same station follows: "2799 AND 2764", "936/935", "188314, 259032"."""
     n = len(tokens)
     if j + 1 >= n or tokens[j].text not in (",", "/", "&", "AND") or tokens[j + 1].kind != "num":
         return False
     # "…, 03 VAT 4859": a number before a station is the year of the next cable
-    return not (j + 2 < n and tokens[j + 2].kind == "word" and _station_at(tokens, j + 2))
+    return not (j + 2 < n and tokens[j + 2].kind == "word" and _station_at(tokens, j + 2, context))
 
 
 def _serial_before(tokens: list[_Token], i: int, station: str, context: _Context) -> list[str]:

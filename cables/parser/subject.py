@@ -9,6 +9,7 @@ from itertools import islice
 from .markings import CLASSIFICATION, PAGE_HEADER, PAGE_START, PARAGRAPH_MARKING, SECTION_MARKER
 
 _MAX_LINES = 8
+_MAX_LINE = 2000
 _LABELS_TRIED = 8  # the full text follows its preview once, not under every label
 _HEAD_LIMIT = 10_000  # the caption block sits at the top; never scan a whole long cable
 
@@ -22,12 +23,13 @@ _FIRST_PARAGRAPH = re.compile(r"^[ \t]*¶?1[ \t]*\.[ \t]*(?:\(|[A-Za-z])", re.MU
 _BACKSLASH_EOL = re.compile(r"(?<![ \t])[ \t]*\\[ \t]*(?=\n|$)")
 # Where the subject ends inside a line: a reference list, the classification authority,
 # a handling notice. "REF:" may be glued to the last word ("UK PRIMEREF: A. LONDON 1939").
+# One character class first, so that the engine seeks candidates; the rest of each word, and
+# the word boundary before it (lookbehinds over that first letter), follow.
 _INLINE_END = re.compile(
-    r"(?:\bREF(?:S|TELS?|\(S\))?\s*:|\bREF\(S\)|(?<=[A-Z])REF:|"
-    r"(?<!DE)(?<!de)(?<!De)CLASSIFIED\s+BY|(?<!DE)(?<!de)(?<!De)Classified\s+By|"
-    r"\bSENSITIVE\s+BUT\b|\bC O N\b|\bS E C R E T\b|\bU N C L A S\b|"
-    r"\bThis\s+is\s+an?\s+action\s+request)",
-    re.IGNORECASE,
+    r"[RrCcSsUuTt](?:(?<!\w.)(?:(?<=[Rr])(?i:EF(?:S|TELS?|\(S\))?\s*:|EF\(S\))"
+    r"|(?<=[Ss])(?i:ENSITIVE\s+BUT\b| E C R E T\b)|(?<=[Cc])(?i: O N\b)"
+    r"|(?<=[Uu])(?i: N C L A S\b)|(?<=[Tt])(?i:his\s+is\s+an?\s+action\s+request))"
+    r"|(?<=[A-Za-z][Rr])(?i:EF:)|(?<=[Cc])(?<![Dd][Ee][Cc])(?i:LASSIFIED\s+BY))"
 )
 _END_LINE = re.compile(
     r"[ \t]*(?:REF(?:S|TELS?|\(S\))?\b|E\.?\s?O\.?\s|TAGS?\b|CLASSIFIED\s+BY|SIPDIS|"
@@ -91,7 +93,8 @@ def _is_label(content: str, m: re.Match[str]) -> bool:
 
 
 def _subject_from(content: str, start: int) -> str:
-    lines = content[start:].split("\n", _MAX_LINES * 3)
+    # A subject line is short: longer lines are cut, so that nothing scans a whole text on one.
+    lines = [line[:_MAX_LINE] for line in content[start:].split("\n", _MAX_LINES * 3)]
     while len(lines) > 1 and not lines[0].strip():
         lines = lines[1:]
     if _END_LINE.match(lines[0]):
