@@ -5,6 +5,7 @@ Pure functions of plain values, so templates only loop and print and nothing her
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.safestring import SafeString
 
@@ -109,3 +110,18 @@ def _month_range(first: str, last: str) -> list[str]:
         months.append(f"{year:04}-{month:02}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
+
+
+def as_written(corrections: list[dict[str, str]], tags: list[str]) -> dict[str, Any]:
+    """What the cable wrote where the parser corrected it, by the field the page shows it at.
+
+    The TAGs are shown as the whole line as written, once any of them was corrected.
+    """
+    written: dict[str, Any] = {"origin": [], "classification": [], "tags": ""}
+    for correction in corrections:
+        field = correction.get("field", "")
+        if field in ("origin", "classification"):
+            written[field].append(correction.get("written", ""))
+        elif field in ("tag", "tags label"):
+            written["tags"] = ", ".join(tags)
+    return written

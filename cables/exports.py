@@ -32,7 +32,7 @@ def cable_row(cable, request: HttpRequest) -> dict[str, Any]:
         "classification": cable.classification,
         "precedence": cable.precedence,
         "subject": cable.subject,
-        "tags": [tag.code for tag in cable.tags.all()],
+        "tags": [tag.code for tag in cable.tag_list],
         "url": request.build_absolute_uri(cable.get_absolute_url()),
     }
 
@@ -73,14 +73,20 @@ def cable_json(cable, request: HttpRequest) -> dict[str, Any]:
             {"role": r.role, "name": r.name, "route": r.route, "precedence": r.precedence}
             for r in cable.recipients.all()
         ],
+        "tags_as_written": cable.tags_as_written,
         "references": [
-            {"refid": ref.target_refid, "in_archive": ref.cited_id is not None}
+            {
+                "refid": ref.target_refid,
+                "in_archive": ref.cited_id is not None,
+                "as_written": ref.text,
+            }
             for ref in cable.references.all()
         ],
         "cited_by": [ref.citing.refid for ref in cable.cited_by.all()],
         "header": cable.header,
         "body": cable.body,
         "source": {"file": cable.source, "format": cable.source_format},
+        "corrections": cable.corrections,
         "warnings": cable.warnings,
     }
 

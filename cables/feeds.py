@@ -47,4 +47,4 @@ class CableFeed(Feed):
         return item.updated_at
 
     def item_categories(self, item: Cable) -> list[str]:
-        return [tag.code for tag in item.tags.all()]
+        return [tag.code for tag in item.tag_list]

@@ -67,11 +67,16 @@ class Tag(models.Model):
         return f"{reverse('cables:cable_list')}?{urlencode({'tag': self.code})}"
 
 
+def _tags_in_order() -> models.Prefetch:
+    """A cable's TAGs as the cable lists them (CableTag.position), for Cable.tag_list."""
+    return models.Prefetch("cabletag_set", queryset=CableTag.objects.select_related("tag"))
+
+
 class CableQuerySet(models.QuerySet):
     def for_list(self):
         return (
             self.select_related("origin")
-            .prefetch_related("tags")
+            .prefetch_related(_tags_in_order())
             .defer("header", "body", "raw", "search_vector", "warnings")
         )
 
@@ -82,7 +87,7 @@ class CableQuerySet(models.QuerySet):
             self.select_related("origin")
             .defer("search_vector")
             .prefetch_related(
-                "tags",
+                _tags_in_order(),
                 "recipients",
                 models.Prefetch(
                     "references",
@@ -171,6 +176,21 @@ class Cable(models.Model):
     source_position = models.CharField(_("record position"), max_length=200, blank=True)
     content_hash = models.CharField(_("content hash (SHA-256 of the cable text)"), max_length=64)
     warnings = models.JSONField(_("parse warnings"), default=list, blank=True)
+    tags_as_written = models.JSONField(
+        _("TAGs as written"),
+        default=list,
+        blank=True,
+        help_text=_("The items of the TAGS line before any correction, in the cable's order."),
+    )
+    corrections = models.JSONField(
+        _("corrections"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "What the parser normalised, beside what the cable wrote: "
+            '[{"field": "tag", "written": "RU", "value": "RS"}, …].'
+        ),
+    )
     imported_at = models.DateTimeField(_("first imported"), auto_now_add=True)
     updated_at = models.DateTimeField(_("last changed"), auto_now=True)
     # PostgreSQL's weighted tsvector; SQLite keeps its index in an FTS5 table (cables/search.py).
@@ -193,6 +213,15 @@ class Cable(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("cables:cable_detail", args=[self.refid])
+
+    @property
+    def tag_list(self) -> list["Tag"]:
+        """The TAGs in the cable's own order; prefetched by for_list() and for_detail()."""
+        return [link.tag for link in self.cabletag_set.all()]
+
+    def as_written(self, field: str) -> list[str]:
+        """What the cable wrote where the parser corrected a `field` ("tag", "origin", …)."""
+        return [c["written"] for c in self.corrections if c.get("field") == field]
 
 
 class CableTag(models.Model):
@@ -238,6 +267,9 @@ class Reference(models.Model):
     citing = models.ForeignKey(Cable, on_delete=models.CASCADE, related_name="references")
     position = models.PositiveSmallIntegerField(default=0)
     target_refid = models.CharField(_("cited reference id"), max_length=64, db_index=True)
+    text = models.CharField(
+        _("as written"), max_length=300, blank=True, help_text=_("The REF item it was read from.")
+    )
     cited = models.ForeignKey(
         Cable, on_delete=models.SET_NULL, null=True, blank=True, related_name="cited_by"
     )

@@ -147,6 +147,7 @@ def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
         "to": [r for r in recipients if r.role == Recipient.Role.ACTION],
         "info": [r for r in recipients if r.role == Recipient.Role.INFO],
         "paragraphs": display.paragraphs(body),
+        "as_written": display.as_written(cable.corrections, cable.tags_as_written),
         "previous": Cable.objects.previous_in_post(cable),
         "next": Cable.objects.next_in_post(cable),
     }

@@ -30,12 +30,15 @@ JSON_KEYS = {
     "precedence",
     "subject",
     "tags",
+    "tags_as_written",
     "references",
+    "references_as_written",
     "recipients",
     "signed_by",
     "classified_by",
     "decl_date",
     "summary",
+    "corrections",
     "warnings",
     "source",
 }
@@ -311,3 +314,16 @@ def test_killed_import_rerun_completes_without_duplicates(tmp_path):
     assert db.value("SELECT count(*) FROM cables_cabletag") == 5 * KILL_CORPUS
     assert db.value("SELECT count(*) FROM cables_reference") == KILL_CORPUS
     assert db.value("SELECT count(*) FROM cables_cableversion") == 0
+
+
+@pytest.mark.django_db
+def test_json_keeps_what_the_cable_wrote_beside_what_it_was_read_as(tmp_path):
+    text = LIMA.read_text(encoding="utf-8").replace("TAGS: PGOV PREL", "TAGE: PGOV RU PHUMBA PREL")
+    (tmp_path / "lima.txt").write_text(text, encoding="utf-8")
+    _status, out, _err = run("--dry-run", "--json", str(tmp_path / "lima.txt"))
+    cable = json.loads(out)
+    assert cable["tags"][:4] == ["PGOV", "RS", "PHUM", "BA"]
+    assert cable["tags_as_written"][:3] == ["PGOV", "RU", "PHUMBA"]
+    assert {"field": "tag", "written": "RU", "value": "RS"} in cable["corrections"]
+    assert {"field": "tags label", "written": "TAGE:", "value": "TAGS:"} in cable["corrections"]
+    assert cable["references_as_written"] == [{"refid": "07LIMA3638", "as_written": "LIMA 3638"}]

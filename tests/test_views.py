@@ -308,3 +308,17 @@ def test_paging_through_a_search_visits_every_match_once_in_order(
     monkeypatch.setattr("cables.views.PAGE_SIZE", 2)
     pages = [listed(client.get(LIST, {"q": "shah", "sort": sort, "page": n})) for n in (1, 2, 3, 4)]
     assert [refid for page in pages for refid in page] == everything
+
+
+def test_the_cable_page_shows_what_the_cable_wrote_beside_each_correction(client):
+    from cables.importing import import_records
+    from tests.lima_records import bare, lima_text
+
+    text = lima_text().replace("TAGS: PGOV PREL", "TAGE: PGOV RU PHUMBA PREL")
+    text = text.replace("REF: LIMA 3638", "REF: A. LIMA 3638")
+    import_records([bare(text)])
+    page = client.get(reverse("cables:cable_detail", args=["07LIMA3673"]))
+    html = page.content.decode()
+    assert [tag.code for tag in page.context["cable"].tag_list][:4] == ["PGOV", "RS", "PHUM", "BA"]
+    assert "as written: PGOV, RU, PHUMBA, PREL" in html
+    assert "as written: A. LIMA 3638" in html

@@ -56,6 +56,8 @@ class CableFields(TypedDict):
     source_position: str
     content_hash: str
     warnings: list[str]
+    tags_as_written: list[str]
+    corrections: list[dict[str, str]]
 
 
 class Parsed(NamedTuple):
@@ -98,6 +100,8 @@ def cable_fields(record: RawRecord, cable: ParsedCable) -> CableFields:
         "source_position": _position(record),
         "content_hash": content_hash(cable.header, cable.body),
         "warnings": list(dict.fromkeys((*cable.warnings, *record.warnings))),
+        "tags_as_written": list(cable.tags_as_written),
+        "corrections": [dataclasses.asdict(c) for c in cable.corrections],
     }
 
 
@@ -112,7 +116,11 @@ def cable_json(record: RawRecord, cable: ParsedCable) -> dict[str, Any]:
         "precedence": cable.precedence,
         "subject": cable.subject,
         "tags": list(dict.fromkeys(cable.tags)),
+        "tags_as_written": fields["tags_as_written"],
         "references": list(cable.reference_ids),
+        "references_as_written": [
+            {"refid": refid, "as_written": text} for refid, text in references_as_written(cable)
+        ],
         "recipients": [
             {
                 "role": ROLES.get(r.role, r.role),
@@ -127,9 +135,19 @@ def cable_json(record: RawRecord, cable: ParsedCable) -> dict[str, Any]:
         "classified_by": fields["classified_by"],
         "decl_date": cable.decl_date.isoformat() if cable.decl_date else None,
         "summary": cable.summary,
+        "corrections": fields["corrections"],
         "warnings": fields["warnings"],
         "source": record.source,
     }
+
+
+def references_as_written(cable: ParsedCable) -> list[tuple[str, str]]:
+    """Each cited id once, in order, with the REF item it was first read from."""
+    found: dict[str, str] = {}
+    for ref in cable.references:
+        if ref.refid:
+            found.setdefault(ref.refid, ref.text)
+    return list(found.items())
 
 
 def content_hash(header: str, body: str) -> str:

@@ -33,7 +33,15 @@ from ..models import (
 from ..parser import ParsedCable
 from ..parser import tags as tag_codes
 from .database import BulkSQL, Row
-from .parsing import MAX_RECORD_CHARS, ROLES, Batch, Parsed, Record, max_length
+from .parsing import (
+    MAX_RECORD_CHARS,
+    ROLES,
+    Batch,
+    Parsed,
+    Record,
+    max_length,
+    references_as_written,
+)
 from .summary import ImportSummary, Rejection
 
 
@@ -194,11 +202,11 @@ class Writer:
         cited = dict(Cable.objects.filter(refid__in=targets).values_list("refid", "id"))
         self.db.insert_rows(
             Reference,
-            ("citing", "position", "target_refid", "cited"),
+            ("citing", "position", "target_refid", "cited", "text"),
             (
-                (cable_id, position, refid, cited.get(refid))
+                (cable_id, position, refid, cited.get(refid), text)
                 for cable_id, cable in cables
-                for position, refid in enumerate(_references_of(cable))
+                for position, (refid, text) in enumerate(_references_of(cable))
             ),
         )
 
@@ -354,6 +362,8 @@ _UPDATED_FIELDS = [
     "source_position",
     "content_hash",
     "warnings",
+    "tags_as_written",
+    "corrections",
     "origin",
     "updated_at",
 ]
@@ -435,9 +445,14 @@ def _tags_of(cable: ParsedCable) -> list[str]:
     return [code for code in dict.fromkeys(cable.tags) if code and _fits(code, limit)]
 
 
-def _references_of(cable: ParsedCable) -> list[str]:
+def _references_of(cable: ParsedCable) -> list[tuple[str, str]]:
     limit = max_length(Reference, "target_refid")
-    return [refid for refid in cable.reference_ids if _fits(refid, limit)]
+    text_limit = max_length(Reference, "text") or 0
+    return [
+        (refid, text[:text_limit])
+        for refid, text in references_as_written(cable)
+        if _fits(refid, limit)
+    ]
 
 
 def _fits(value: str, limit: int | None) -> bool:

@@ -246,7 +246,8 @@ def _tags_from_words(words: list[str], canonicalize: bool) -> Iterator[Item]:
             yield word, (split,) if isinstance(split, str) else split
             i += 1
         elif not pending and _is_lone_country(words, i):
-            yield word, (word,)  # "YE COUNTER TERRORISM": a country code before free words
+            # "YE COUNTER TERRORISM": a country code before free words is a TAG of its own
+            yield word, lex.fixes.get(word, (word,)) if canonicalize else (word,)
             i += 1
         else:
             pending.append(word)
