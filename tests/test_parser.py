@@ -365,3 +365,19 @@ def test_a_renamed_post_takes_its_published_name_and_says_what_was_written():
 
 def test_a_post_written_as_published_is_no_correction(seed):
     assert not [c for c in seed.corrections if c.field == "origin"]
+
+
+def test_a_date_time_group_flattened_into_the_text_dates_a_cable_without_one_above():
+    text = (  # 00HARARE5461: section 1 prints day and time only; section 2's header ran on
+        "                           CONFIDENTIAL     PTQ2529\n"
+        "PAGE 01        HARARE  05461  01 OF 02  271458Z\n"
+        "FM AMEMBASSY HARARE\nTO SECSTATE WASHDC IMMEDIATE 7212\n"
+        "C O N F I D E N T I A L SECTION 01 OF 02 HARARE 005461\n\n"
+        "TAGS PGOV, PINS, ZI\n\nSUBJECT: A SUBJECT\n\n¶1. (C) TEXT. NFAT-00 SAS-00 /006W "
+        "------------------8A8E22 271459Z /38 O 271459Z SEP 00 FM AMEMBASSY HARARE TO SECSTATE\n"
+    )
+    cable = parse_cable("", text)
+    assert (cable.refid, cable.created) == (
+        "00HARARE5461",
+        datetime(2000, 9, 27, 14, 59, tzinfo=UTC),
+    )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from . import body as body_mod
 from . import canonical, references, subject, tags
-from .header import Header, header_end, parse_header
+from .header import Header, header_end, inline_date_time_group, parse_header
 from .types import (
     ClassifiedBy,
     Correction,
@@ -126,7 +126,10 @@ def parse_cable(
             f"classification line: {cls_line.written!r} read as "
             f"{cls_line.classification.split('//')[0]}"
         )
-    created = _created(metadata, head, _date_line(body, notes), notes)
+    dated = _date_line(body, notes)
+    if dated is None and head.created is None:
+        dated = _flattened(body, notes)
+    created = _created(metadata, head, dated, notes)
     refid = _refid(metadata, head, cls_line, _year(created, body), body, notes)
     origin, origin_fix = _origin(metadata, head, cls_line, notes)
     classification = _classification(metadata, head, cls_line, notes)
@@ -185,6 +188,14 @@ def _corrections(
             Correction("classification", cls_line.written, cls_line.classification.split("//")[0])
         )
     return tuple(dict.fromkeys(found))
+
+
+def _flattened(body: str, notes: list[str]) -> datetime | None:
+    """A date-time group from a later section's header that a release flattened into the text."""
+    found = inline_date_time_group(body)
+    if found:
+        notes.append(f"date: {found:%Y-%m-%d %H:%M} from a date-time group inside the text")
+    return found
 
 
 def _date_line(body: str, notes: list[str]) -> datetime | None:

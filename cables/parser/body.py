@@ -8,7 +8,7 @@ cables were actually typed between 1966 and 2010, typos included.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
@@ -284,7 +284,7 @@ def parse_classified_by(content: str, normalize: bool = False) -> ClassifiedBy |
     """
     head = content[:_CB_SEARCH_LIMIT]
     first: ClassifiedBy | None = None
-    for m in islice(_CLASSIFIED_BY.finditer(head), _STATEMENTS_TRIED):
+    for m in islice(_classified_by_labels(head), _STATEMENTS_TRIED):
         text = _classified_by_text(head, m.end())
         who, reasons = _split_reasons(text)
         if re.search(r"(?<![.\d])\b\d{2,}\b(?![.,]\d)", who):
@@ -302,6 +302,21 @@ def parse_classified_by(content: str, normalize: bool = False) -> ClassifiedBy |
             return found
         first = first or found
     return first
+
+
+def _classified_by_labels(text: str) -> Iterator[re.Match[str]]:
+    """Each "Classified By" of the text in order, found through its "LASS" or "lass" (str.find
+    seeks at C speed where a case-insensitive pattern steps through every character)."""
+    starts = []
+    for core in ("LASS", "lass"):
+        at = text.find(core, 1)
+        while at != -1:
+            starts.append(at - 1)
+            at = text.find(core, at + 4)
+    for start in sorted(starts):
+        m = _CLASSIFIED_BY.match(text, start)
+        if m:
+            yield m
 
 
 def _classified_by_text(text: str, start: int) -> str:
@@ -489,8 +504,9 @@ def _title_word(word: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Summary
 
-# A letter class first, the word boundary checked after it: the engine can skip to candidates.
-_END_SUMMARY = re.compile(r"[Ee](?<=\b[Ee])(?i:ND\s+(?:OF\s+)?SUMMARY\b)")
+# "END SUMMARY", "End of Summary": the words before a SUMMARY found by _summary_words.
+_END_BEFORE = re.compile(r"\bEND\s+(?:OF\s+)?$", re.I)
+_END_REACH = 40
 _SUMMARY_HEAD = re.compile(
     r"""(?imx)
     (?:^|(?<=[.:]\s)|(?<=\)\s)|(?<=\))|(?<=\.\s\s))
@@ -513,7 +529,7 @@ _MARKING_PREFIX = re.compile(
 )
 # The second branch starts where a run of blanks starts, or a run of tabs is tried from each tab.
 _MAX_SUMMARY = 20_000  # the longest real summaries run to a few thousand characters
-_RULE_PIECES = ("--", "==", "‐‐", "__", "- -", "= =", "_ _", "‐ ‐")  # any rule has one
+_RULE_PIECES = ("---", "===", "‐‐‐", "___", "- - -", "= = =", "_ _ _", "‐ ‐ ‐")  # in every rule
 _RULE_LINE = re.compile(r"(?m)^[ \t]*(?:[-=‐_][ \t]?){3,}[ \t]*$|(?<![ \t])[ \t]*[-=‐]{3,}[ \t]*")
 _SUMMARY_AGAIN = re.compile(
     r"^(?:SUMMARY(?:[ \t]+AND[ \t]+(?:COMMENT|ACTION REQUEST))?[ \t]*[:.\-][ \t]*"
@@ -525,13 +541,14 @@ _SUMMARY_FALLBACK_END = re.compile(r"\n[ \t]*\n|[-=‐]{4,}")
 
 def parse_summary(content: str) -> str:
     """The text between SUMMARY and END SUMMARY, without paragraph numbers and markings."""
-    if _SUMMARY_WORD.search(content) is None:
+    words = _summary_words(content)
+    if not words:
         return ""
-    end = _END_SUMMARY.search(content)
-    if end:
-        start = _summary_start(content, end.start())
-        return _clean_summary(content[start : end.start()]) if start is not None else ""
-    head = _summary_head(content, len(content))
+    end = _end_summary(content, words)
+    if end is not None:
+        start = _summary_start(content, end, words)
+        return _clean_summary(content[start:end]) if start is not None else ""
+    head = _summary_head(content, len(content), words)
     if head is None:
         return ""
     rest = content[head.end() :]
@@ -541,9 +558,38 @@ def parse_summary(content: str) -> str:
     return _clean_summary(rest[: stop.start() if stop else len(rest)])
 
 
-def _summary_head(content: str, end: int) -> re.Match[str] | None:
+def _summary_words(content: str) -> list[re.Match[str]]:
+    """Each SUMMARY (Summary, SUMMRY, summay …) of the text, in order, found through its
+    "UMM" or "umm": str.find seeks at C speed where a case-insensitive pattern steps through
+    every character."""
+    starts = []
+    for core in ("UMM", "umm"):
+        at = content.find(core, 1)
+        while at != -1:
+            starts.append(at - 1)
+            at = content.find(core, at + 3)
+    words: list[re.Match[str]] = []
+    for start in sorted(starts):
+        word = _SUMMARY_WORD.match(content, start)
+        if word and (start == 0 or not content[start - 1].isalnum()):
+            words.append(word)
+    return words
+
+
+def _end_summary(content: str, words: list[re.Match[str]]) -> int | None:
+    """Where the first END SUMMARY (END OF SUMMARY) starts."""
+    for word in words:
+        if word.group(0).upper() != "SUMMARY":
+            continue
+        before = _END_BEFORE.search(content, max(0, word.start() - _END_REACH), word.start())
+        if before:
+            return before.start()
+    return None
+
+
+def _summary_head(content: str, end: int, words: list[re.Match[str]]) -> re.Match[str] | None:
     """The first SUMMARY heading before `end`, looked for only around the word itself."""
-    for tried, word in enumerate(_SUMMARY_WORD.finditer(content, 0, end)):
+    for tried, word in enumerate(w for w in words if w.end() <= end):
         if tried == _HEADINGS_TRIED:
             break
         start = max(0, word.start() - _HEADING_REACH)
@@ -553,8 +599,8 @@ def _summary_head(content: str, end: int) -> re.Match[str] | None:
     return None
 
 
-def _summary_start(content: str, end: int) -> int | None:
-    head = _summary_head(content, end)
+def _summary_start(content: str, end: int, words: list[re.Match[str]]) -> int | None:
+    head = _summary_head(content, end, words)
     if head:
         return head.end()
     cb = _CLASSIFIED_BY.search(content, 0, end)

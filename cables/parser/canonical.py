@@ -214,6 +214,11 @@ def canonical_station(name: str, *, strict: bool = True, guess: bool = True) -> 
     return _resolve(key, strict, guess)
 
 
+def station_key(key: str, *, guess: bool = True) -> str | None:
+    """canonical_station for a name already written in capitals and digits only (no spaces)."""
+    return _resolve(key, True, guess) if key else None
+
+
 @lru_cache(maxsize=16384)
 def _resolve(key: str, strict: bool, guess: bool) -> str | None:
     if key in ALIASES:

@@ -31,6 +31,12 @@ _SECURITY_LEVELS = {
 _SENDER = re.compile(r"^[ \t]*FM[ \t]+(\S[^\n]{0,200})", re.MULTILINE)
 _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _MONTHS = {month: number for number, month in enumerate(_MONTH_NAMES, 1)}
+# Anywhere in a line, but only as a header's: a precedence before it and the FM line after it.
+_INLINE_DTG = re.compile(
+    r"[OPRZ](?<![A-Z0-9][OPRZ])[OPRZ]?[ \t]+(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})Z[ \t]+"
+    rf"(?P<month>{'|'.join(_MONTH_NAMES)})[ \t]+(?P<year>\d{{2}}|\d{{4}})[ \t]+FM[ \t]+[A-Z]"
+)
+_INLINE_DTG_LIMIT = 30_000
 _PROSIGNS = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
 
 _BLOCK_START = re.compile(r"^(TO|INFO)\b[ \t]*(.*)$")
@@ -119,11 +125,22 @@ def _date_time_group(text: str, warnings: list[str]) -> tuple[str, datetime | No
         warnings.append(
             f"header: unreadable precedence {m.group('prosign')!r} in the date-time group"
         )
+    return precedence, _when(m, warnings)
+
+
+def inline_date_time_group(text: str) -> datetime | None:
+    """The date-time group of a header a release flattened into the text, mid-line:
+    "… /006W ------8A8E22 271459Z /38 O 271459Z SEP 00 FM AMEMBASSY HARARE TO …"."""
+    m = _INLINE_DTG.search(text, 0, _INLINE_DTG_LIMIT)
+    return _when(m, []) if m else None
+
+
+def _when(m: re.Match[str], warnings: list[str]) -> datetime | None:
     year = int(m.group("year"))
     if year < 100:
         year += 1900 if year >= 66 else 2000
     try:
-        created = datetime(
+        return datetime(
             year,
             _MONTHS[m.group("month").upper()],
             int(m.group("day")),
@@ -133,8 +150,7 @@ def _date_time_group(text: str, warnings: list[str]) -> tuple[str, datetime | No
         )
     except (KeyError, ValueError):
         warnings.append(f"header: invalid date-time group {m.group(0).strip()!r}")
-        created = None
-    return precedence, created
+        return None
 
 
 def _address_blocks(text: str, warnings: list[str]) -> tuple[list[Recipient], list[Recipient]]:

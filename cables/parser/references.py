@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .canonical import canonical_id, canonical_station
+from .canonical import canonical_id, canonical_station, station_key
 from .markings import PAGE_HEADER, PAGE_START, PARAGRAPH_MARKING, SECTION_MARKER
 from .types import Correction, Reference
 
@@ -368,9 +368,10 @@ def _station_at(tokens: list[_Token], i: int, context: _Context) -> tuple[str, i
     while end < len(tokens) and end - i < _MAX_STATION_WORDS and tokens[end].kind == "word":
         end += 1
     serial_before = i > 0 and tokens[i - 1].kind == "num"
+    words = [t.text for t in tokens[i:end]]  # word tokens: capitals only, as station keys are
     for stop in range(end, i, -1):
-        name = "".join(t.text for t in tokens[i:stop])
-        station = canonical_station(name, guess=False)
+        name = "".join(words[: stop - i])
+        station = station_key(name, guess=False)
         if station:
             return station, stop, False
         # a lone letter joins a name only when spelt out ("PORT A"), never by a guess ("SECDEF R")
@@ -380,7 +381,7 @@ def _station_at(tokens: list[_Token], i: int, context: _Context) -> tuple[str, i
             and (serial_before or _serial_follows(tokens, stop))
         ):
             context.guesses += 1
-            station = canonical_station(name)
+            station = station_key(name)
             if station:
                 return station, stop, True
     return None

@@ -19,7 +19,8 @@ _LABEL = re.compile(
 )
 _UPPER_LABEL = re.compile(r"[ \t]*S?UBJ(?:ECT)?\b")
 _NOT_A_SUBJECT = re.compile(r"LINE\b", re.IGNORECASE)
-_FIRST_PARAGRAPH = re.compile(r"^[ \t]*¶?1[ \t]*\.[ \t]*(?:\(|[A-Za-z])", re.MULTILINE)
+# Searched in "\n" + text, so that the engine can seek line starts.
+_FIRST_PARAGRAPH = re.compile(r"\n[ \t]*¶?1[ \t]*\.[ \t]*(?:\(|[A-Za-z])")
 _BACKSLASH_EOL = re.compile(r"(?<![ \t])[ \t]*\\[ \t]*(?=\n|$)")
 # Where the subject ends inside a line: a reference list, the classification authority,
 # a handling notice. "REF:" may be glued to the last word ("UK PRIMEREF: A. LONDON 1939").
@@ -56,7 +57,7 @@ _ELLIPSIS = ("...", "…")
 def parse_subject(content: str, clean: bool = True) -> str:
     """The subject, joined across lines; with `clean`, without a classification marking."""
     head = _normalized(content[:_HEAD_LIMIT])
-    limit = _FIRST_PARAGRAPH.search(head)
+    limit = _FIRST_PARAGRAPH.search("\n" + head)
     subject, after = "", 0
     for m in _LABEL.finditer(head, 0, limit.start() if limit else len(head)):
         if _is_label(head, m):
