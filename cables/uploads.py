@@ -6,7 +6,6 @@ The admin's import page is the only caller; the import itself runs later in `cab
 from __future__ import annotations
 
 import gzip
-import re
 import secrets
 import shutil
 import zlib
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from .archives import DEFAULT_LIMITS, ArchiveRejected, check_archive
+from .readers.sniff import head_text, looks_binary, sniff_format, text_encoding
 
 ARCHIVE_LIMITS = DEFAULT_LIMITS
 SNIFF_BYTES = 8192
@@ -37,8 +37,6 @@ REFUSED_MAGIC = {
     b"Rar!": "RAR",
     b"%PDF": "PDF",
 }
-_CSV_ROW = re.compile(rb'^"\d+","')
-_HTML = re.compile(rb"<!doctype html|<html", re.IGNORECASE)
 
 
 class UploadRejected(Exception):
@@ -105,13 +103,13 @@ def sniff(path: Path) -> str:
     for magic, label in REFUSED_MAGIC.items():
         if head.startswith(magic):
             raise UploadRejected(f"it is a {label} file; upload raw text, CSV, HTML, .zip or .gz")
-    if b"\x00" in head:
+    # The readers' own sniffing: UTF-16 and a NUL in one CSV row are text the import can read.
+    encoding, bom = text_encoding(head)
+    text = head_text(head, encoding, bom)
+    found = sniff_format(text)
+    if found is None and looks_binary(text):
         raise UploadRejected("it is a binary file, not cable text or a supported archive")
-    if _CSV_ROW.match(head.lstrip(b"\xef\xbb\xbf")):
-        return "csv"
-    if _HTML.search(head[:2048]):
-        return "html"
-    return "text"
+    return found if found in ("csv", "html") else "text"
 
 
 def _is_tar(head: bytes) -> bool:

@@ -1,5 +1,6 @@
 """Uploads: the size-limited streaming handler, content sniffing, storage and cleanup."""
 
+import codecs
 import gzip
 import io
 import tarfile
@@ -153,3 +154,12 @@ def test_removing_refuses_anything_outside_the_upload_root(upload_root, tmp_path
     remove_stored([outside, upload_root])
     assert outside.exists()
     assert upload_root.exists()
+
+
+def test_a_utf16_csv_and_a_csv_with_a_nul_in_one_row_are_uploads_not_binary(tmp_path):
+    rows = (DATA / "cables_tiny.csv").read_bytes()
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(codecs.BOM_UTF16_LE + rows.decode("utf-8").encode("utf-16-le"))
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(rows.replace(b"TEHRAN", b"TEH\0RAN", 1))
+    assert (sniff(utf16), sniff(nul)) == ("csv", "csv")

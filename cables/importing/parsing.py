@@ -15,12 +15,12 @@ from .. import readers
 from ..models import Cable, Origin, RejectedRecord
 from ..models import Recipient as RecipientRow
 from ..parser import ParsedCable, ParseError, parse_cable
-from ..parser.types import Metadata
 from ..readers import BadRecord, RawRecord
+from ..readers.records import MAX_RECORD_BYTES
 from .summary import Rejection
 
-# Far above the largest cable of the release (about 600 KB); anything bigger is not one cable.
-MAX_RECORD_CHARS = 5 * 1024 * 1024
+# The readers' record limit (far above the largest cable, about 600 KB), in characters here.
+MAX_RECORD_CHARS = MAX_RECORD_BYTES
 
 Record = RawRecord | BadRecord
 ROLES = {"to": RecipientRow.Role.ACTION.value, "info": RecipientRow.Role.INFO.value}
@@ -231,16 +231,13 @@ def _position(record: Record) -> str:
 def reread(record: RejectedRecord) -> Record:
     """The quarantined text as a record again, through the reader of its format."""
     fmt = record.source_format or None
-    if fmt == "raw":
-        return RawRecord(
-            record.source,
-            record.position,
-            record.line or 1,
-            "raw",
+    if fmt in readers.FORMATS:
+        return readers.reread(
             record.raw,
-            "",
-            record.raw,
-            Metadata(),
+            fmt,
+            source=record.source,
+            position=record.position,
+            line=record.line or 1,
         )
     stdin = io.BytesIO(record.raw.encode("utf-8"))
     try:
