@@ -109,7 +109,7 @@ class CableAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
     inlines = [CableTagInline, RecipientInline, ReferenceInline, CableVersionInline]
-    readonly_fields = [
+    provenance = [
         "raw",
         "content_hash",
         "source",
@@ -119,6 +119,8 @@ class CableAdmin(admin.ModelAdmin):
         "imported_at",
         "updated_at",
     ]
+    # The text is read from the raw record (cables/storedtext.py); re-import to change it.
+    readonly_fields = ["header", "body", *provenance]
     fieldsets = [
         (None, {"fields": ["refid", "dump_id", "created", "origin", "classification"]}),
         (
@@ -137,14 +139,21 @@ class CableAdmin(admin.ModelAdmin):
             },
         ),
         ("Text", {"fields": ["header", "body"], "classes": ["collapse"]}),
-        ("Provenance", {"fields": readonly_fields}),
+        ("Provenance", {"fields": provenance}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cable]:
         queryset = super().get_queryset(request)
         if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
-            return queryset.defer("header", "body", "raw", "search_vector", "warnings", "summary")
+            return queryset.defer(
+                "header_stored", "body_stored", "raw", "search_vector", "warnings", "summary"
+            )
         return queryset
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            search.unindex_cables([obj.pk])  # the index must still see what it indexed
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

@@ -9,6 +9,8 @@ from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from . import storedtext
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -72,17 +74,21 @@ def _tags_in_order() -> models.Prefetch:
     return models.Prefetch("cabletag_set", queryset=CableTag.objects.select_related("tag"))
 
 
+# The stored text: a list reads none of it; a page reads it all (spans are read with raw).
+_TEXT_FIELDS = ("raw", "header_stored", "body_stored")
+
+
 class CableQuerySet(models.QuerySet):
     def for_list(self):
         return (
             self.select_related("origin")
             .prefetch_related(_tags_in_order())
-            .defer("header", "body", "raw", "search_vector", "warnings")
+            .defer(*_TEXT_FIELDS, "search_vector", "warnings")
         )
 
     def for_detail(self):
         # Cited and citing cables show only their id, date and post: leave their text unread.
-        heavy = ("header", "body", "raw", "search_vector", "warnings")
+        heavy = (*_TEXT_FIELDS, "search_vector", "warnings")
         return (
             self.select_related("origin")
             .defer("search_vector")
@@ -166,9 +172,18 @@ class Cable(models.Model):
     decl_date = models.DateField(_("declassify on"), null=True, blank=True)
     decl_text = models.CharField(_("declassification line"), max_length=300, blank=True)
     caveats = models.JSONField(_("handling caveats"), default=list, blank=True)
-    header = models.TextField(_("header"), blank=True)
-    body = models.TextField(_("body"), blank=True)
     raw = models.TextField(_("raw text as imported"))
+    # Header and body are spans of raw where they can be (cables/storedtext.py): text stored once.
+    header_stored = models.TextField(
+        _("header, where it is not a span of the raw text"), blank=True, db_column="header"
+    )
+    header_start = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    header_end = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    body_stored = models.TextField(
+        _("body, where it is not a span of the raw text"), blank=True, db_column="body"
+    )
+    body_start = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    body_end = models.PositiveIntegerField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, through="CableTag", related_name="cables")
 
     source = models.CharField(_("source file"), max_length=1000, blank=True)
@@ -213,6 +228,28 @@ class Cable(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("cables:cable_detail", args=[self.refid])
+
+    @property
+    def header(self) -> str:
+        """The transmission header, read from the raw text where it is a span of it."""
+        return storedtext.read(
+            self.raw, self.header_stored, self.header_start, self.header_end, self.source_format
+        )
+
+    @header.setter
+    def header(self, text: str) -> None:
+        self.header_stored, self.header_start, self.header_end = text, None, None
+
+    @property
+    def body(self) -> str:
+        """The cable text from the classification line on."""
+        return storedtext.read(
+            self.raw, self.body_stored, self.body_start, self.body_end, self.source_format
+        )
+
+    @body.setter
+    def body(self, text: str) -> None:
+        self.body_stored, self.body_start, self.body_end = text, None, None
 
     @property
     def tag_list(self) -> list["Tag"]:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from . import storedtext
 from .models import Cable
 
 RANK_CANDIDATES = 2000
@@ -165,7 +166,7 @@ STOP_WORDS = frozenset(
 )
 
 # Subject weighs most, then tags and the sending post, then the text itself.
-POSTGRES_INDEX = """
+POSTGRES_INDEX = f"""
 UPDATE cables_cable AS c SET search_vector =
     setweight(to_tsvector('english', coalesce(c.subject, '')), 'A')
     || setweight(to_tsvector('english', coalesce((
@@ -173,22 +174,34 @@ UPDATE cables_cable AS c SET search_vector =
         FROM cables_cabletag AS ct JOIN cables_tag AS t ON t.id = ct.tag_id
         WHERE ct.cable_id = c.id), '')), 'B')
     || setweight(to_tsvector('english', coalesce(o.name, '')), 'B')
-    || setweight(to_tsvector('english', coalesce(c.body, '')), 'D')
+    || setweight(to_tsvector('english', coalesce({storedtext.sql("c", "body")}, '')), 'D')
 FROM cables_origin AS o
 WHERE o.id = c.origin_id AND c.id = ANY(%s)
 """
 
+# The FTS5 table keeps no text of its own: it reads the columns of this view (external content),
+# whose body is a span of the raw text (cables/storedtext.py). Its rows must be deleted while the
+# view still shows what was indexed, so `unindex_cables` runs before a cable changes.
+SQLITE_CONTENT_VIEW = f"""
+CREATE VIEW cables_cable_fts_content AS
+SELECT c.id AS id, coalesce(c.subject, '') AS subject, coalesce((
+        SELECT group_concat(code, ' ') FROM (
+            SELECT t.code FROM cables_cabletag AS ct JOIN cables_tag AS t ON t.id = ct.tag_id
+            WHERE ct.cable_id = c.id ORDER BY ct.position)), '') AS tags,
+    coalesce(o.name, '') AS origin, coalesce({storedtext.sql("c", "body")}, '') AS body
+FROM cables_cable AS c JOIN cables_origin AS o ON o.id = c.origin_id
+"""
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE cables_cable_fts USING fts5(subject, tags, origin, body, "
+    "content = 'cables_cable_fts_content', content_rowid = 'id', "
+    "tokenize = 'porter unicode61 remove_diacritics 2')"
+)
 # One JSON parameter whatever the batch size, so SQLite's variable limit never applies.
 SQLITE_DELETE = "DELETE FROM cables_cable_fts WHERE rowid IN (SELECT value FROM json_each(%s))"
 SQLITE_INSERT = """
 INSERT INTO cables_cable_fts (rowid, subject, tags, origin, body)
-SELECT c.id, coalesce(c.subject, ''), coalesce((
-        SELECT group_concat(code, ' ') FROM (
-            SELECT t.code FROM cables_cabletag AS ct JOIN cables_tag AS t ON t.id = ct.tag_id
-            WHERE ct.cable_id = c.id ORDER BY ct.position)), ''),
-    coalesce(o.name, ''), coalesce(c.body, '')
-FROM cables_cable AS c JOIN cables_origin AS o ON o.id = c.origin_id
-WHERE c.id IN (SELECT value FROM json_each(%s))
+SELECT id, subject, tags, origin, body FROM cables_cable_fts_content
+WHERE id IN (SELECT value FROM json_each(%s))
 """
 SQLITE_MATCH = "SELECT rowid FROM cables_cable_fts WHERE cables_cable_fts MATCH %s"
 SQLITE_SNIPPETS = (
@@ -202,7 +215,10 @@ SQLITE_HIGHLIGHT = (
 
 
 def index_cables(cable_ids: Sequence[int]) -> None:
-    """(Re)build the full-text rows of these cables; call after their tags and origin are saved."""
+    """Index these cables; call once their text, tags and origin are saved.
+
+    On SQLite a cable indexed before must have been unindexed (`unindex_cables`) before it changed.
+    """
     ids = [int(pk) for pk in cable_ids]
     if not ids:
         return
@@ -210,9 +226,29 @@ def index_cables(cable_ids: Sequence[int]) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(POSTGRES_INDEX, [ids])
         else:
-            payload = _json_ids(ids)
-            cursor.execute(SQLITE_DELETE, [payload])
-            cursor.execute(SQLITE_INSERT, [payload])
+            cursor.execute(SQLITE_INSERT, [_json_ids(ids)])
+
+
+def unindex_cables(cable_ids: Sequence[int]) -> None:
+    """Take indexed cables out of the index; call before their text, tags or origin change."""
+    ids = [int(pk) for pk in cable_ids]
+    if ids and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(SQLITE_DELETE, [_json_ids(ids)])
+
+
+def unindex_deleted(sender: type[Cable], instance: Cable, **kwargs: object) -> None:
+    """pre_delete: a deleted cable leaves the index while its TAGs and text are still there."""
+    unindex_cables([instance.pk])
+
+
+def rebuild_index() -> None:
+    """Index every cable again from the stored text (after a migration or a repair)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(POSTGRES_INDEX.replace("c.id = ANY(%s)", "TRUE"))
+        else:
+            cursor.execute("INSERT INTO cables_cable_fts (cables_cable_fts) VALUES ('rebuild')")
 
 
 Phrase = tuple[str, ...]
@@ -360,7 +396,7 @@ def _ts_query(text: str) -> SearchQuery:
 
 def _headline(text: str, **options) -> SearchHeadline:
     return SearchHeadline(
-        "body",
+        RawSQL(storedtext.sql(Cable._meta.db_table, "body"), [], output_field=TextField()),
         _ts_query(text),
         config=CONFIG,
         start_sel=MARK_START,

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from cables import search
 from cables.models import Cable
@@ -98,10 +99,20 @@ def test_highlight_body_never_loses_text_the_database_would_drop(db):
 
 
 def test_reindexing_a_cable_replaces_its_old_words(lima):
-    Cable.objects.filter(pk=lima.pk).update(body="Nothing about narcotics here.")
+    search.unindex_cables([lima.pk])  # while the index can still read the words it holds
+    Cable.objects.filter(pk=lima.pk).update(body_stored="Nothing about narcotics here.")
     search.index_cables([lima.pk])
     assert matches("cocaine") == set()
     assert matches("narcotics") == {"07LIMA3673"}
+
+
+def test_a_deleted_cable_leaves_the_index(lima):
+    lima.delete()
+    assert matches("cocaine") == set()
+    with connection.cursor() as cursor:  # the index itself is sound, not only filtered
+        if connection.vendor == "sqlite":
+            check = "INSERT INTO cables_cable_fts (cables_cable_fts) VALUES ('integrity-check')"
+            cursor.execute(check)
 
 
 def test_parse_query_reads_websearch_syntax():

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, TypedDict, cast
 
 from django.db.models import Field, Model
 
-from .. import readers
+from .. import readers, storedtext
 from ..models import Cable, Origin, RejectedRecord
 from ..models import Recipient as RecipientRow
 from ..parser import ParsedCable, ParseError, parse_cable
@@ -48,8 +48,12 @@ class CableFields(TypedDict):
     decl_date: date | None
     decl_text: str
     caveats: list[str]
-    header: str
-    body: str
+    header_stored: str
+    header_start: int | None
+    header_end: int | None
+    body_stored: str
+    body_start: int | None
+    body_end: int | None
     raw: str
     source: str
     source_format: str
@@ -76,6 +80,8 @@ class Batch(NamedTuple):
 def cable_fields(record: RawRecord, cable: ParsedCable) -> CableFields:
     """The Cable column values for a parsed record (no origin, no related rows)."""
     classified_by = cable.classified_by
+    header = storedtext.store(record.raw, cable.header, record.format)
+    body = storedtext.store(record.raw, cable.body, record.format)
     return {
         "refid": cable.refid,
         "dump_id": cable.dump_id,
@@ -92,8 +98,12 @@ def cable_fields(record: RawRecord, cable: ParsedCable) -> CableFields:
         "decl_date": cable.decl_date,
         "decl_text": cable.decl_text,
         "caveats": list(cable.caveats),
-        "header": cable.header,
-        "body": cable.body,
+        "header_stored": header.text,
+        "header_start": header.start,
+        "header_end": header.end,
+        "body_stored": body.text,
+        "body_start": body.start,
+        "body_end": body.end,
         "raw": record.raw,
         "source": record.source,
         "source_format": record.format,

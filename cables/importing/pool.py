@@ -124,7 +124,7 @@ def _without_text(item: Parsed) -> _Shipped:
     dropped = cable.header is record.header and cable.body is record.body
     if dropped:
         cable = dataclasses.replace(cable, header="", body="")
-        fields["header"] = fields["body"] = ""
+        fields["header_stored"] = fields["body_stored"] = ""
     return _Shipped(cable, fields, dropped)
 
 
@@ -133,7 +133,11 @@ def _with_text(record: RawRecord, shipped: _Shipped) -> Parsed:
     fields["raw"] = record.raw
     if dropped:
         cable = dataclasses.replace(cable, header=record.header, body=record.body)
-        fields["header"], fields["body"] = record.header, record.body
+        # Unaltered texts are stored either as a span (no text) or as the record's own.
+        if fields["header_start"] is None:
+            fields["header_stored"] = record.header
+        if fields["body_start"] is None:
+            fields["body_stored"] = record.body
     return Parsed(record, cable, fields)
 
 

@@ -152,6 +152,7 @@ class Writer:
         changed = {r: f.cable_id for r, f in plan.final.items() if f.cable_id is not None}
         ids = {**changed, **self._create_cables(plan, origins)}
         _save_versions(plan.versions, ids)  # before the update overwrites the stored text
+        search.unindex_cables(sorted(changed.values()))  # while the index still reads the old text
         _update_cables(plan, origins)
         self._replace_children(plan, ids, changed)
         _resolve_references_to(plan.new)
@@ -354,9 +355,13 @@ _UPDATED_FIELDS = [
     "decl_date",
     "decl_text",
     "caveats",
-    "header",
-    "body",
     "raw",
+    "header_stored",
+    "header_start",
+    "header_end",
+    "body_stored",
+    "body_start",
+    "body_end",
     "source",
     "source_format",
     "source_position",
