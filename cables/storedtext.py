@@ -32,15 +32,24 @@ class Stored:
 
 
 def store(raw: str, text: str, format: str) -> Stored:
-    """The cheapest exact way to keep `text`: a span of `raw` if one reads back as `text`."""
+    """The cheapest exact way to keep `text`: a span of `raw` if one reads back as `text`.
+
+    A writer may or may not have escaped each kind of character (dumps differ on `'`), so every
+    combination of the escapes the text can need is tried, most escaped first: at most eight
+    linear searches.
+    """
     if not text:
         return Stored("")
-    written, candidates = text, [text]
-    for plain, escaped in _WRITTEN.get(format, _DEFAULT):
-        if plain in written and (escaped != "\r\n" or "\r" in raw):
-            written = written.replace(plain, escaped)
-            candidates.append(written)
-    for written in candidates:
+    pairs = [
+        (plain, escaped)
+        for plain, escaped in _WRITTEN.get(format, _DEFAULT)
+        if plain in text and (escaped != "\r\n" or "\r" in raw)
+    ]
+    for mask in range((1 << len(pairs)) - 1, -1, -1):
+        written = text
+        for bit, (plain, escaped) in enumerate(pairs):
+            if mask >> bit & 1:
+                written = written.replace(plain, escaped)
         start = raw.find(written)
         if start >= 0 and read(raw, "", start, start + len(written), format) == text:
             return Stored("", start, start + len(written))

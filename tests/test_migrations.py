@@ -39,3 +39,28 @@ def test_postgresql_keeps_no_statistics_for_the_search_vector():
             "WHERE attrelid = 'cables_cable'::regclass AND attname = 'search_vector'"
         )
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_stored_once_rewrites_an_archive_and_undoes_it():
+    from django.core.management import call_command
+
+    from cables import search
+    from cables.importing import import_paths
+    from cables.models import Cable
+    from tests.conftest import DATA
+
+    import_paths([DATA / "cables_tiny.csv", DATA / "import_07LIMA3673.txt"])
+    texts = {c.refid: (c.header, c.body) for c in Cable.objects.all()}
+    hits = search.matching(Cable.objects.all(), "shah").count()
+    assert hits and all(c.body_start is not None for c in Cable.objects.all())
+    try:
+        call_command("migrate", "cables", "0009", verbosity=0)
+        with connection.cursor() as cursor:  # the text is back in its columns, whole
+            cursor.execute("SELECT refid, header, body FROM cables_cable")
+            assert {refid: (header, body) for refid, header, body in cursor} == texts
+    finally:
+        call_command("migrate", verbosity=0)
+    assert {c.refid: (c.header, c.body) for c in Cable.objects.all()} == texts
+    assert all(c.body_stored == "" for c in Cable.objects.all())
+    assert search.matching(Cable.objects.all(), "shah").count() == hits

@@ -27,6 +27,7 @@ def records(*paths) -> list[RawRecord]:
         ('"1","x","he said \\"no\\" twice"', 'he said "no" twice', "csv"),
         ('"1","line one\r\nline two"', "line one\nline two", "csv"),
         ('"1","the Shah\\\'s \\"no\\"\r\nends"', 'the Shah\'s "no"\nends', "csv"),
+        ('"1","the Shah\'s \\"no\\"\r\nends"', 'the Shah\'s "no"\nends', "csv"),  # ' as is
         ("HEADER\r\nBODY\r\nEND", "BODY\nEND", "raw"),
         ("plain text of a cable", "text of a", "scoop"),
     ],
