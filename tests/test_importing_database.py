@@ -40,6 +40,20 @@ def test_inserted_dates_keep_their_time_zone():
 def test_no_rows_make_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         database.for_connection().insert_rows(Recipient, ("cable", "name"), [])
+        database.for_connection().update_rows(Cable, ("subject",), [])
+
+
+def test_updated_rows_take_dates_json_and_keys_in_one_query(django_assert_num_queries):
+    cable = a_cable()
+    other = Cable.objects.create(refid="07LIMA3674", origin=cable.origin, raw="t", content_hash="h")
+    sent = datetime(2007, 11, 20, 13, 37, tzinfo=UTC)
+    rows = [("one", sent, ["NOFORN"], cable.id), ("two", None, [], other.id)]
+    with django_assert_num_queries(1):
+        database.for_connection().update_rows(Cable, ("subject", "created", "caveats"), rows)
+    cable.refresh_from_db()
+    other.refresh_from_db()
+    assert (cable.subject, cable.created, cable.caveats) == ("one", sent, ["NOFORN"])
+    assert (other.subject, other.created, other.caveats) == ("two", None, [])
 
 
 def test_ids_drawn_ahead_are_fresh_where_the_database_can_draw_them():

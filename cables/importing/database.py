@@ -83,6 +83,25 @@ class BulkSQL:
         with connection.cursor() as cursor:
             self._insert(cursor, table, [quote(f.column) for f in fields], prepared)
 
+    def update_rows(self, model: type[Model], names: Sequence[str], rows: Iterable[Row]) -> None:
+        """Set the named columns of rows given as (values…, primary key), one statement for all.
+
+        One prepared UPDATE run per row: the ORM's bulk_update builds a CASE per column over
+        the whole batch, which SQLite evaluates row by row (quadratic in the batch size).
+        """
+        fields = [_concrete(model, name) for name in names]
+        pk = model._meta.pk
+        assert pk is not None
+        prepared = _prepared([*fields, pk], rows)
+        if not prepared:
+            return
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+        table, key = quote(model._meta.db_table), quote(pk.column)
+        sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, cast(list[Sequence[Any]], prepared))
+
     def _insert(
         self, cursor: CursorWrapper, table: str, columns: list[str], rows: list[Row]
     ) -> None:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from django.db.models import Model, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -153,10 +153,30 @@ class Writer:
         ids = {**changed, **self._create_cables(plan, origins)}
         _save_versions(plan.versions, ids)  # before the update overwrites the stored text
         search.unindex_cables(sorted(changed.values()))  # while the index still reads the old text
-        _update_cables(plan, origins)
-        self._replace_children(plan, ids, changed)
+        _update_cables(self.db, plan, origins)
+        cables = [(ids[refid], final.incoming.cable) for refid, final in plan.final.items()]
+        self._replace_children(cables, list(changed.values()))
         _resolve_references_to(plan.new)
         search.index_cables(sorted(ids.values()))
+
+    def rewrite(self, items: Sequence[tuple[int, Parsed]], renamed: Sequence[str]) -> None:
+        """Store a new parse of cables already held, in place: the same ids, no versions.
+
+        `renamed` are the reference ids some of them now have, which dangling citations may name.
+        """
+        if not items:
+            return
+        origins = _origin_ids({item.cable.origin for _id, item in items})
+        ids = [cable_id for cable_id, _item in items]
+        search.unindex_cables(sorted(ids))
+        names = ["refid", *(name for name in _UPDATED_FIELDS if name != "updated_at")]
+        values = cast(list[dict[str, object]], [dict(item.fields) for _id, item in items])
+        for (cable_id, item), row in zip(items, values, strict=True):
+            row["origin"], row["id"] = origins[item.cable.origin], cable_id
+        self.db.update_rows(Cable, names, _rows(values, names))
+        self._replace_children([(cable_id, item.cable) for cable_id, item in items], ids)
+        _resolve_references_to(list(renamed))
+        search.index_cables(sorted(ids))
 
     def _create_cables(self, plan: _Plan, origins: dict[str, int]) -> dict[str, int]:
         """Insert the new cables, numbered first where the database can draw ids ahead."""
@@ -181,22 +201,20 @@ class Writer:
             return ids
         return dict(Cable.objects.filter(refid__in=plan.new).values_list("refid", "id"))
 
-    def _replace_children(self, plan: _Plan, ids: dict[str, int], changed: dict[str, int]) -> None:
+    def _replace_children(self, cables: list[tuple[int, ParsedCable]], changed: list[int]) -> None:
         if changed:
-            changed_ids = list(changed.values())
-            Recipient.objects.filter(cable_id__in=changed_ids).delete()
-            CableTag.objects.filter(cable_id__in=changed_ids).delete()
-            Reference.objects.filter(citing_id__in=changed_ids).delete()
-        cables = [(ids[refid], final.incoming.cable) for refid, final in plan.final.items()]
-        self.db.insert_rows(Recipient, _RECIPIENT_COLUMNS, _recipients(cables))
-        tag_ids = _tag_ids({code for _id, cable in cables for code in _tags_of(cable)})
+            Recipient.objects.filter(cable_id__in=changed).delete()
+            CableTag.objects.filter(cable_id__in=changed).delete()
+            Reference.objects.filter(citing_id__in=changed).delete()
+        self.db.insert_rows(Recipient, RECIPIENT_COLUMNS, recipient_rows(cables))
+        tag_ids = _tag_ids({code for _id, cable in cables for code in tags_of(cable)})
         self.db.insert_rows(
             CableTag,
             ("cable", "tag", "position"),
             (
                 (cable_id, tag_ids[code], position)
                 for cable_id, cable in cables
-                for position, code in enumerate(_tags_of(cable))
+                for position, code in enumerate(tags_of(cable))
             ),
         )
         targets = {refid for _id, cable in cables for refid in cable.reference_ids}
@@ -207,7 +225,7 @@ class Writer:
             (
                 (cable_id, position, refid, cited.get(refid), text)
                 for cable_id, cable in cables
-                for position, (refid, text) in enumerate(_references_of(cable))
+                for position, (refid, text) in enumerate(references_of(cable))
             ),
         )
 
@@ -374,19 +392,31 @@ _UPDATED_FIELDS = [
 ]
 
 
-def _update_cables(plan: _Plan, origins: dict[str, int]) -> None:
+def _update_cables(db: BulkSQL, plan: _Plan, origins: dict[str, int]) -> None:
     """Rewrite cables whose text changed; their ids stay, so citations and versions still point."""
     now = timezone.now()
-    cables = []
+    values: list[dict[str, object]] = []
     for final in plan.final.values():
         if final.cable_id is None:
             continue
         item = final.incoming
-        fields = {**item.fields, "dump_id": final.dump_id}
-        origin_id = origins[item.cable.origin]
-        cables.append(Cable(id=final.cable_id, origin_id=origin_id, updated_at=now, **fields))
-    if cables:
-        Cable.objects.bulk_update(cables, _UPDATED_FIELDS)
+        origin = origins[item.cable.origin]
+        values.append(
+            {
+                **item.fields,
+                "dump_id": final.dump_id,
+                "origin": origin,
+                "updated_at": now,
+                "id": final.cable_id,
+            }
+        )
+    db.update_rows(Cable, _UPDATED_FIELDS, _rows(values, _UPDATED_FIELDS))
+
+
+def _rows(values: list[dict[str, object]], names: Sequence[str]) -> Iterator[Row]:
+    """(column values…, id) for update_rows."""
+    for row in values:
+        yield (*(row[name] for name in names), row["id"])
 
 
 def _save_versions(versions: list[tuple[str, _Held]], ids: dict[str, int]) -> None:
@@ -418,7 +448,7 @@ def _save_versions(versions: list[tuple[str, _Held]], ids: dict[str, int]) -> No
     CableVersion.objects.bulk_create(rows)
 
 
-_RECIPIENT_COLUMNS = (
+RECIPIENT_COLUMNS = (
     "cable",
     "position",
     "role",
@@ -430,7 +460,7 @@ _RECIPIENT_COLUMNS = (
 )
 
 
-def _recipients(cables: list[tuple[int, ParsedCable]]) -> Iterator[Row]:
+def recipient_rows(cables: list[tuple[int, ParsedCable]]) -> Iterator[Row]:
     for cable_id, cable in cables:
         for position, r in enumerate(cable.recipients):
             yield (
@@ -445,12 +475,12 @@ def _recipients(cables: list[tuple[int, ParsedCable]]) -> Iterator[Row]:
             )
 
 
-def _tags_of(cable: ParsedCable) -> list[str]:
+def tags_of(cable: ParsedCable) -> list[str]:
     limit = max_length(Tag, "code")
     return [code for code in dict.fromkeys(cable.tags) if code and _fits(code, limit)]
 
 
-def _references_of(cable: ParsedCable) -> list[tuple[str, str]]:
+def references_of(cable: ParsedCable) -> list[tuple[str, str]]:
     limit = max_length(Reference, "target_refid")
     text_limit = max_length(Reference, "text") or 0
     return [
