@@ -497,3 +497,51 @@ class ImportJob(models.Model):
         # An UPDATE, not save(): a job deleted while it ran must not turn its ending into an error
         # (which, in fail(), would hide the error being recorded).
         ImportJob.objects.filter(pk=self.pk).update(**{name: getattr(self, name) for name in names})
+
+
+class OriginAlias(models.Model):
+    """A post's former slug (a renamed post, "Embassy Kiev" → "Embassy Kyiv"): its URLs redirect."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    origin = models.ForeignKey(Origin, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        verbose_name = _("former origin slug")
+        verbose_name_plural = _("former origin slugs")
+
+    def __str__(self) -> str:
+        return f"{self.slug} → {self.origin.slug}"
+
+
+class CableAlias(models.Model):
+    """A reference id a cable was stored under before a reparse derived another: it redirects."""
+
+    refid = models.CharField(max_length=64, unique=True)
+    cable = models.ForeignKey(Cable, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        verbose_name = _("former reference id")
+        verbose_name_plural = _("former reference ids")
+
+    def __str__(self) -> str:
+        return f"{self.refid} → {self.cable.refid}"
+
+
+class ReparseRun(models.Model):
+    """One `reparse` over the archive; its checkpoint (`last_id`) lets a killed run resume."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_id = models.BigIntegerField(_("last cable done"), default=0)
+    total = models.PositiveIntegerField(_("cables to do"), default=0)
+    report = models.JSONField(_("figures so far"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("reparse run")
+        verbose_name_plural = _("reparse runs")
+
+    def __str__(self) -> str:
+        state = "finished" if self.finished_at else f"at cable #{self.last_id}"
+        return f"Reparse #{self.pk} ({state})"

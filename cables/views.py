@@ -4,15 +4,22 @@ from datetime import UTC, datetime
 
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import display, exports, search
 from .facets import Period, facet_results, summarize, unfiltered
 from .feeds import CableFeed
 from .filters import SORTS, CableFilter
-from .models import Cable, CableTag, Origin, Recipient, Tag
+from .models import Cable, CableAlias, CableTag, Origin, OriginAlias, Recipient, Tag
 
 PAGE_SIZE = 50
 FIRST_YEAR, LAST_YEAR = 1966, 2010
@@ -107,6 +114,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def cable_list(request: HttpRequest) -> HttpResponse:
+    renamed = renamed_origins(request)
+    if renamed:
+        return HttpResponsePermanentRedirect(renamed)
     filterset = CableFilter(request.GET, queryset=Cable.objects.all())
     output = request.GET.get("format", "html")
     if output == "csv":
@@ -135,7 +145,7 @@ def cable_list(request: HttpRequest) -> HttpResponse:
 def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
     cable = Cable.objects.for_detail().filter(refid=refid).first()
     if cable is None:
-        return render(request, "cables/cable_missing.html", {"refid": refid}, status=404)
+        return former_refid(request, refid, "cables:cable_detail")
     if request.GET.get("format") == "json":
         return JsonResponse(exports.cable_json(cable, request))
     text = request.GET.get("q", "")[:500]
@@ -158,8 +168,30 @@ def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
 def cable_raw(request: HttpRequest, refid: str) -> HttpResponse:
     raw = Cable.objects.filter(refid=refid).values_list("raw", flat=True).first()
     if raw is None:
-        return render(request, "cables/cable_missing.html", {"refid": refid}, status=404)
+        return former_refid(request, refid, "cables:cable_raw")
     return HttpResponse(raw, content_type="text/plain; charset=utf-8")
+
+
+def former_refid(request: HttpRequest, refid: str, view: str) -> HttpResponse:
+    """A reference id a reparse replaced redirects to the cable; any other is not found."""
+    now = CableAlias.objects.filter(refid=refid).values_list("cable__refid", flat=True).first()
+    if now is None:
+        return render(request, "cables/cable_missing.html", {"refid": refid}, status=404)
+    query = request.GET.urlencode()
+    return HttpResponsePermanentRedirect(reverse(view, args=[now]) + (f"?{query}" if query else ""))
+
+
+def renamed_origins(request: HttpRequest) -> str | None:
+    """The same list under the posts' current slugs, if it names a renamed post; else None."""
+    slugs = request.GET.getlist("origin")
+    if not slugs:
+        return None
+    renamed = dict(OriginAlias.objects.filter(slug__in=slugs).values_list("slug", "origin__slug"))
+    if not renamed:
+        return None
+    params = request.GET.copy()
+    params.setlist("origin", list(dict.fromkeys(renamed.get(slug, slug) for slug in slugs)))
+    return f"{request.path}?{params.urlencode()}"
 
 
 @require_GET
