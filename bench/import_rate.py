@@ -90,6 +90,14 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="import under cProfile, 1 worker")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--workers", type=int, help="passed to import_cables")
+    parser.add_argument(
+        "--reparse", action="store_true", help="then time `reparse`: as imported, and stale"
+    )
+    parser.add_argument(
+        "--migrations",
+        action="store_true",
+        help="then time the migrations that reshape stored text, back and forth",
+    )
     args = parser.parse_args()
     args.vendors = ["sqlite", "postgres"] if args.database == "both" else [args.database]
     return args
@@ -189,12 +197,52 @@ def _database(vendor: str, path: Path, cables: int, scratch: Path, args) -> Resu
         if vendor == "sqlite":
             db = scratch / "import.sqlite3"
             imported = import_in_child(f"sqlite:///{db}", path, args, scratch)
+            _report(imported, baseline, cables, args.profile)
+            _afterwards(f"sqlite:///{db}", args, cables)
             _remove_sqlite(db)
         else:
             with scratch_database(args.postgres, scratch, "import") as url:
                 imported = import_in_child(url, path, args, scratch)
-        _report(imported, baseline, cables, args.profile)
+                _report(imported, baseline, cables, args.profile)
+                _afterwards(url, args, cables)
     return Result(vendor, baseline, imported)
+
+
+# The migrations that rewrite every cable's stored text: undone to the one before them, redone.
+TEXT_MIGRATIONS = [("0008_provenance", "0009_text_stored_once and 0010_text_spans")]
+
+
+def _afterwards(url: str, args: argparse.Namespace, cables: int) -> None:
+    """On the imported archive: a reparse with nothing to change, one where all changed, and
+    the text-reshaping migrations undone and done again."""
+    if args.reparse:
+        for label, prepare in (
+            ("nothing to change", None),
+            ("every subject stale", "UPDATE cables_cable SET subject = 'stale'"),
+        ):
+            if prepare:
+                _sql(url, prepare)
+            started = time.monotonic()
+            out = _manage(url, "reparse", "--restart", "--batch-size", str(args.batch_size))
+            seconds = time.monotonic() - started
+            print(f"reparse, {label}: {seconds:.1f} s ({cables / seconds:,.0f} cables/s)")
+            print("  " + out.strip().replace("\n", "\n  "))
+    if args.migrations:
+        for before, migration in TEXT_MIGRATIONS:
+            for target, label in ((before, "undone"), (None, "done")):
+                started = time.monotonic()
+                _manage(url, "migrate", "cables", *([target] if target else []), "--noinput")
+                seconds = time.monotonic() - started
+                print(f"migration {migration} {label}: {seconds:.1f} s")
+
+
+def _sql(url: str, statement: str) -> None:
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            db.execute(statement)
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(statement)
 
 
 def _report(run: Imported, baseline: Baseline | None, cables: int, profiled: bool) -> None:
