@@ -85,7 +85,7 @@ def cable_json(cable, request: HttpRequest) -> dict[str, Any]:
         "cited_by": [ref.citing.refid for ref in cable.cited_by.all()],
         "header": cable.header,
         "body": cable.body,
-        "source": {"file": cable.source, "format": cable.source_format},
+        "source": {"file": cable.source_name, "format": cable.source_format},
         "corrections": cable.corrections,
         "warnings": cable.warnings,
     }

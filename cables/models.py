@@ -252,6 +252,11 @@ class Cable(models.Model):
         self.body_stored, self.body_start, self.body_end = text, None, None
 
     @property
+    def source_name(self) -> str:
+        """The source file as readers see it: its name, never where it lies on the server."""
+        return public_source(self.source)
+
+    @property
     def tag_list(self) -> list["Tag"]:
         """The TAGs in the cable's own order; prefetched by for_list() and for_detail()."""
         return [link.tag for link in self.cabletag_set.all()]
@@ -342,6 +347,16 @@ class CableVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cable_id} as of {self.imported_at:%Y-%m-%d}"
+
+    @property
+    def source_name(self) -> str:
+        return public_source(self.source)
+
+
+def public_source(source: str) -> str:
+    """Without its folders: /srv/uploads/17/pages.zip!cable/x.html → pages.zip!cable/x.html."""
+    path, bang, member = source.partition("!")
+    return path.replace("\\", "/").rsplit("/", 1)[-1] + bang + member
 
 
 class RejectedRecord(models.Model):

@@ -322,3 +322,19 @@ def test_the_cable_page_shows_what_the_cable_wrote_beside_each_correction(client
     assert [tag.code for tag in page.context["cable"].tag_list][:4] == ["PGOV", "RS", "PHUM", "BA"]
     assert "as written: PGOV, RU, PHUMBA, PREL" in html
     assert "as written: A. LIMA 3638" in html
+
+
+def test_public_pages_name_the_source_file_never_the_folder_it_lies_in(client, archive):
+    from cables.models import Cable, CableVersion
+
+    cable = Cable.objects.get(refid="07LIMA3673")
+    upload = "/srv/cablearchive/var/uploads/17-ab12/pages.zip!cable/2007/11/07LIMA3673.html"
+    Cable.objects.filter(pk=cable.pk).update(source=upload, source_format="html")
+    CableVersion.objects.create(
+        cable=cable, raw="old", content_hash="h", source=upload, imported_at=cable.imported_at
+    )
+    page = client.get(cable.get_absolute_url()).content.decode()
+    data = client.get(cable.get_absolute_url(), {"format": "json"}).json()
+    assert "pages.zip!cable/2007/11/07LIMA3673.html" in page
+    assert "/srv/" not in page and "uploads" not in page
+    assert data["source"]["file"] == "pages.zip!cable/2007/11/07LIMA3673.html"
