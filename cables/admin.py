@@ -21,6 +21,7 @@ from .models import (
     Recipient,
     Reference,
     RejectedRecord,
+    ReparseRun,
     Tag,
 )
 from .tasks import release_uploads
@@ -385,3 +386,22 @@ class ImportJobAdmin(admin.ModelAdmin):
             path("<int:pk>/retry/", wrap(admin_views.job_retry), name="cables_importjob_retry"),
             *super().get_urls(),
         ]
+
+
+@admin.register(ReparseRun)
+class ReparseRunAdmin(admin.ModelAdmin):
+    """What `manage.py reparse` did and where a killed run will resume: read-only."""
+
+    list_display = ["__str__", "started_at", "finished_at", "last_id", "total", "changes"]
+    readonly_fields = ["started_at", "updated_at", "finished_at", "last_id", "total", "report"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="changed / reparsed")
+    def changes(self, run: ReparseRun) -> str:
+        report = run.report or {}
+        return f"{report.get('changed', 0):,} / {report.get('records', 0):,}"

@@ -348,3 +348,14 @@ def test_import_jobs_cannot_be_added_by_hand(admin_client):
 def test_origins_are_listed_with_their_slug(admin_client, lima):
     content = admin_client.get(reverse("admin:cables_origin_changelist")).content.decode()
     assert Origin.objects.get(name="Embassy Lima").slug in content
+
+
+def test_staff_see_reparse_runs_and_cannot_edit_them(admin_client):
+    from cables.models import ReparseRun
+
+    run = ReparseRun.objects.create(total=10, last_id=4, report={"records": 4, "changed": 1})
+    listing = admin_client.get("/admin/cables/reparserun/")
+    assert listing.status_code == 200 and "1 / 4" in listing.content.decode()
+    assert admin_client.get("/admin/cables/reparserun/add/").status_code == 403
+    page = admin_client.get(f"/admin/cables/reparserun/{run.pk}/change/")
+    assert page.status_code == 200 and 'name="last_id"' not in page.content.decode()
