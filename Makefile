@@ -8,7 +8,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cablearchive
 DEMO_ENV := DJANGO_DEBUG=1 CABLEARCHIVE_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend
 
-.PHONY: install demo run migrate import-sample test test-sqlite test-postgres lint conformance bench migrations-check clean
+.PHONY: install demo run manage migrate import-sample test test-sqlite test-postgres lint conformance bench migrations-check clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: import-sample
 
 run: migrate
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Any management command on the development database: make manage ARGS="reparse --dry-run"
+manage: migrate
+	$(DEMO_ENV) $(PY) manage.py $(ARGS)
 
 test: test-sqlite test-postgres
 
