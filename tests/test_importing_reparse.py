@@ -191,3 +191,12 @@ def done_some(db: Database) -> bool:
         return db.value("SELECT coalesce(max(last_id), 0) FROM cables_reparserun") > 0
     except Exception:  # locked by the child's write, or the table not there yet
         return False
+
+
+def test_only_what_differs_is_rewritten(archive):
+    lima = Cable.objects.get(refid="07LIMA3673")
+    links = list(CableTag.objects.filter(cable=lima).values_list("pk", flat=True))
+    Cable.objects.filter(pk=lima.pk).update(summary="stale")
+    reparse(workers=1)
+    assert Cable.objects.get(pk=lima.pk).summary != "stale"
+    assert list(CableTag.objects.filter(cable=lima).values_list("pk", flat=True)) == links

@@ -75,6 +75,9 @@ _FIELDS: dict[str, str] = {
     "tags_as_written": "TAGs as written",
     "corrections": "corrections",
 }
+# What differs decides what is rewritten beside the cable row: its related rows, its index entry.
+_CHILDREN = frozenset({"TAGs", "references", "recipients"})
+_SEARCHED = frozenset({"subject", "TAGs", "origin", "body"})
 _READ = ("id", "raw", "source", "source_format", "source_position", "updated_at", "origin__name")
 
 
@@ -296,11 +299,16 @@ def _write(
     dry_run: bool,
 ) -> None:
     changed: list[tuple[int, Parsed]] = []
+    children, searched = set(), set()
     for cable_id, item in items:
         fields = _changes(stored[cable_id], item)
         if fields:
             changed.append((cable_id, item))
             summary.fields.update(fields)
+            if fields & _CHILDREN:
+                children.add(cable_id)
+            if fields & _SEARCHED:
+                searched.add(cable_id)
     changed = _without_conflicts(changed, stored, summary, observer)
     if not dry_run:
         changed = _still_current(changed, stored, summary)
@@ -319,7 +327,13 @@ def _write(
         if stored[cable_id]["origin__name"] != item.cable.origin
     }
     CableAlias.objects.filter(refid__in=[new for _old, _id, new in renamed]).delete()
-    writer.rewrite(changed, [new for _old, _id, new in renamed])
+    kept = {cable_id for cable_id, _item in changed}
+    writer.rewrite(
+        changed,
+        [new for _old, _id, new in renamed],
+        children=children & kept,
+        searched=searched & kept,
+    )
     CableAlias.objects.bulk_create(
         [CableAlias(refid=old, cable_id=cable_id) for old, cable_id, _new in renamed],
         ignore_conflicts=True,

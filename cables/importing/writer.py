@@ -9,7 +9,7 @@ cables, and quarantines the records that did not parse.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, cast
@@ -159,24 +159,34 @@ class Writer:
         _resolve_references_to(plan.new)
         search.index_cables(sorted(ids.values()))
 
-    def rewrite(self, items: Sequence[tuple[int, Parsed]], renamed: Sequence[str]) -> None:
+    def rewrite(
+        self,
+        items: Sequence[tuple[int, Parsed]],
+        renamed: Sequence[str],
+        *,
+        children: Collection[int],
+        searched: Collection[int],
+    ) -> None:
         """Store a new parse of cables already held, in place: the same ids, no versions.
 
-        `renamed` are the reference ids some of them now have, which dangling citations may name.
+        Only what a parse derives is written, never the raw text. `children` are the cables
+        whose recipients, TAGs or references changed, `searched` those whose indexed text did;
+        `renamed` the reference ids some now have, which dangling citations may name.
         """
         if not items:
             return
         origins = _origin_ids({item.cable.origin for _id, item in items})
-        ids = [cable_id for cable_id, _item in items]
-        search.unindex_cables(sorted(ids))
-        names = ["refid", *(name for name in _UPDATED_FIELDS if name != "updated_at")]
+        search.unindex_cables(sorted(searched))
         values = cast(list[dict[str, object]], [dict(item.fields) for _id, item in items])
         for (cable_id, item), row in zip(items, values, strict=True):
             row["origin"], row["id"] = origins[item.cable.origin], cable_id
-        self.db.update_rows(Cable, names, _rows(values, names))
-        self._replace_children([(cable_id, item.cable) for cable_id, item in items], ids)
+        self.db.update_rows(Cable, _REDERIVED_FIELDS, _rows(values, _REDERIVED_FIELDS))
+        self._replace_children(
+            [(cable_id, item.cable) for cable_id, item in items if cable_id in children],
+            sorted(children),
+        )
         _resolve_references_to(list(renamed))
-        search.index_cables(sorted(ids))
+        search.index_cables(sorted(searched))
 
     def _create_cables(self, plan: _Plan, origins: dict[str, int]) -> dict[str, int]:
         """Insert the new cables, numbered first where the database can draw ids ahead."""
@@ -389,6 +399,17 @@ _UPDATED_FIELDS = [
     "corrections",
     "origin",
     "updated_at",
+]
+
+
+# What a reparse may change: what is derived from the raw text, never the text or its source.
+_REDERIVED_FIELDS = [
+    "refid",
+    *(
+        name
+        for name in _UPDATED_FIELDS
+        if name not in ("raw", "source", "source_format", "source_position", "updated_at")
+    ),
 ]
 
 
