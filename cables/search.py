@@ -166,15 +166,17 @@ STOP_WORDS = frozenset(
 )
 
 # Subject weighs most, then tags and the sending post, then the text itself.
-POSTGRES_INDEX = f"""
-UPDATE cables_cable AS c SET search_vector =
+# The vector of the cable `c` sent by the post `o`.
+POSTGRES_VECTOR = f"""(
     setweight(to_tsvector('english', coalesce(c.subject, '')), 'A')
     || setweight(to_tsvector('english', coalesce((
         SELECT string_agg(t.code, ' ' ORDER BY ct.position)
         FROM cables_cabletag AS ct JOIN cables_tag AS t ON t.id = ct.tag_id
         WHERE ct.cable_id = c.id), '')), 'B')
     || setweight(to_tsvector('english', coalesce(o.name, '')), 'B')
-    || setweight(to_tsvector('english', coalesce({storedtext.sql("c", "body")}, '')), 'D')
+    || setweight(to_tsvector('english', coalesce({storedtext.sql("c", "body")}, '')), 'D'))"""
+POSTGRES_INDEX = f"""
+UPDATE cables_cable AS c SET search_vector = {POSTGRES_VECTOR}
 FROM cables_origin AS o
 WHERE o.id = c.origin_id AND c.id = ANY(%s)
 """

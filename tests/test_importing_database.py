@@ -97,3 +97,17 @@ def test_the_session_applies_its_settings_while_it_lasts():
     with database.for_connection().session(), connection.cursor() as cursor:
         cursor.execute(query)
         assert cursor.fetchone()[0] == expected
+
+
+def test_new_cables_are_searchable_as_they_go_in_without_a_second_write():
+    from django.test.utils import CaptureQueriesContext
+
+    from cables import search
+
+    with CaptureQueriesContext(connection) as queries:
+        import_paths([SEED])
+    cable = Cable.objects.get()
+    assert search.matching(Cable.objects.all(), "Lima").get() == cable
+    if connection.vendor == "postgresql":
+        updates = [q["sql"] for q in queries if "SET search_vector" in q["sql"]]
+        assert updates == [] and cable.search_vector

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
 
+from .. import search
 from ..models import Cable
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ Row = tuple[object, ...]
 Setting = int | str
 
 SQLITE_IMPORT_CACHE_KIB = 32 * 1024
+_STAGING = "cables_cable_staging"  # a temporary table of the session
 _IMPORT_LOCK = 0x0CAB1E  # any constant: the key of PostgreSQL's advisory lock for imports
 
 # Python values of these fields are what both databases store; dates and JSON need adapting.
@@ -82,6 +84,13 @@ class BulkSQL:
         table = quote(model._meta.db_table)
         with connection.cursor() as cursor:
             self._insert(cursor, table, [quote(f.column) for f in fields], prepared)
+
+    # Whether insert_cables puts the cables in the search index as it inserts them.
+    indexes_on_insert = False
+
+    def insert_cables(self, names: Sequence[str], rows: Iterable[Row]) -> None:
+        """Insert new cables whose TAGs are already stored (the search index may read them)."""
+        self.insert_rows(Cable, names, rows)
 
     def update_rows(self, model: type[Model], names: Sequence[str], rows: Iterable[Row]) -> None:
         """Set the named columns of rows given as (values…, primary key), one statement for all.
@@ -208,6 +217,33 @@ class _PostgreSQL(BulkSQL):
         with logged, driver.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+
+    indexes_on_insert = True
+
+    def insert_cables(self, names: Sequence[str], rows: Iterable[Row]) -> None:
+        # COPY into a scratch table, then one INSERT … SELECT that computes the search vector:
+        # writing the rows and then updating each with its vector costs a second row version
+        # and a second entry in every index of the table.
+        prepared = _prepared([_concrete(Cable, name) for name in names], rows)
+        if not prepared:
+            return
+        quote = connection.ops.quote_name
+        columns = [quote(_concrete(Cable, name).column) for name in names]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
+                f"(LIKE {quote(Cable._meta.db_table)} INCLUDING DEFAULTS)"
+            )
+            self._insert(cursor, _STAGING, columns, prepared)
+            listed = ", ".join(columns)
+            picked = ", ".join(f"c.{column}" for column in columns)
+            cursor.execute(
+                f"INSERT INTO {quote(Cable._meta.db_table)} ({listed}, search_vector) "
+                f"SELECT {picked}, {search.POSTGRES_VECTOR} FROM {_STAGING} AS c "
+                "JOIN cables_origin AS o ON o.id = c.origin_id"
+            )
+            # Emptied now, not at commit: a batch may run inside a caller's longer transaction.
+            cursor.execute(f"TRUNCATE {_STAGING}")
 
     def flush_search_index(self) -> None:
         # Merge what the GIN pending list holds into the index, so searches need not scan it.

@@ -150,14 +150,25 @@ class Writer:
             return
         origins = _origin_ids({final.incoming.cable.origin for final in plan.final.values()})
         changed = {r: f.cable_id for r, f in plan.final.items() if f.cable_id is not None}
-        ids = {**changed, **self._create_cables(plan, origins)}
+        drawn = self.db.new_ids(Cable, len(plan.new)) if plan.new else []
+        if drawn is None:  # the insert numbers the new cables: they go in first
+            ids = {**changed, **self._create_cables(plan, origins, None)}
+        else:
+            ids = {**changed, **dict(zip(plan.new, drawn, strict=True))}
         _save_versions(plan.versions, ids)  # before the update overwrites the stored text
         search.unindex_cables(sorted(changed.values()))  # while the index still reads the old text
         _update_cables(self.db, plan, origins)
         cables = [(ids[refid], final.incoming.cable) for refid, final in plan.final.items()]
         self._replace_children(cables, list(changed.values()))
+        indexed: set[int] = set()
+        if drawn:
+            # Numbered ahead, the new cables go in after their TAGs (the foreign keys are checked
+            # at commit), so a database that can index them as they go in does.
+            self._create_cables(plan, origins, drawn)
+            if self.db.indexes_on_insert:
+                indexed = set(drawn)
         _resolve_references_to(plan.new)
-        search.index_cables(sorted(ids.values()))
+        search.index_cables(sorted(set(ids.values()) - indexed))
 
     def rewrite(
         self,
@@ -188,11 +199,12 @@ class Writer:
         _resolve_references_to(list(renamed))
         search.index_cables(sorted(searched))
 
-    def _create_cables(self, plan: _Plan, origins: dict[str, int]) -> dict[str, int]:
-        """Insert the new cables, numbered first where the database can draw ids ahead."""
+    def _create_cables(
+        self, plan: _Plan, origins: dict[str, int], drawn: list[int] | None
+    ) -> dict[str, int]:
+        """Insert the new cables, with the ids drawn for them if the database could draw them."""
         if not plan.new:
             return {}
-        drawn = self.db.new_ids(Cable, len(plan.new))
         skipped = {"search_vector"} if drawn is not None else {"id", "search_vector"}
         fields = [f for f in Cable._meta.concrete_fields if f.name not in skipped]
         ids = dict(zip(plan.new, drawn, strict=True)) if drawn is not None else {}
@@ -206,7 +218,7 @@ class Writer:
             rows.append(
                 tuple(values[f.name] if f.name in values else f.get_default() for f in fields)
             )
-        self.db.insert_rows(Cable, [f.name for f in fields], rows)
+        self.db.insert_cables([f.name for f in fields], rows)
         if ids:
             return ids
         return dict(Cable.objects.filter(refid__in=plan.new).values_list("refid", "id"))
