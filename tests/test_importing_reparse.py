@@ -200,3 +200,26 @@ def test_only_what_differs_is_rewritten(archive):
     reparse(workers=1)
     assert Cable.objects.get(pk=lima.pk).summary != "stale"
     assert list(CableTag.objects.filter(cable=lima).values_list("pk", flat=True)) == links
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_reparse_of_the_same_database_is_refused_at_once(tmp_path):
+    import fcntl
+    import zlib
+
+    db = Database(tmp_path)
+    if db.vendor == "sqlite":
+        with open(f"{db.path}.reparse.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            busy = manage(db.url, "reparse")
+    else:
+        key = zlib.crc32(b"reparse")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+            try:
+                busy = manage(db.url, "reparse")
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    assert busy.returncode == 2
+    assert "another reparse is running on this database" in busy.stderr
+    assert manage(db.url, "reparse").returncode == 0  # the lock went with its holder

@@ -9,7 +9,9 @@ index needs once the run is over.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, cast
@@ -59,6 +61,15 @@ class BulkSQL:
     def session(self) -> AbstractContextManager[None]:
         """Connection settings for a whole import, put back after it; what is stored is the same."""
         return nullcontext()
+
+    @contextmanager
+    def alone(self, job: str) -> Iterator[bool]:
+        """Whether no other process runs `job` on this database now; held until the block ends.
+
+        Released by the database or the system when the process dies, so a killed run never
+        blocks the next one.
+        """
+        yield True
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -125,6 +136,23 @@ class BulkSQL:
 
 class _SQLite(BulkSQL):
     @contextmanager
+    def alone(self, job: str) -> Iterator[bool]:
+        name = str(connection.settings_dict["NAME"])
+        if not name or name == ":memory:" or name.startswith("file:"):
+            yield True  # a database of this process alone
+            return
+        with open(f"{name}.{job}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @contextmanager
     def session(self) -> Iterator[None]:
         # A batch writes ~10 MB of pages (text, indexes, FTS) and the default 2 MB cache spills
         # them to the WAL mid-transaction, then reads them back for the full-text insert.
@@ -167,6 +195,19 @@ class _SQLite(BulkSQL):
 
 
 class _PostgreSQL(BulkSQL):
+    @contextmanager
+    def alone(self, job: str) -> Iterator[bool]:
+        key = zlib.crc32(job.encode())  # a session lock, apart from the imports' batch lock
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            taken = bool(_first(cursor))
+        try:
+            yield taken
+        finally:
+            if taken:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
     # lz4 compresses the long text columns several times faster than pglz, and a bigger GIN
     # pending list merges the search vectors into the index in fewer, larger passes.
     SETTINGS: dict[str, Setting] = {

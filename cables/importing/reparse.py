@@ -154,13 +154,31 @@ def reparse(
     observer: ReparseObserver | None = None,
 ) -> tuple[ReparseSummary, ReparseRun | None]:
     """Re-derive every cable; resume the last unfinished run unless `restart` (or `dry_run`)."""
+    db = database.for_connection()
+    with db.alone("reparse") as alone:
+        if not alone:
+            raise ReparseBusy("another reparse is running on this database; wait for it to end")
+        return _reparse(db, batch_size, workers, restart, dry_run, observer)
+
+
+class ReparseBusy(Exception):
+    """A second reparse of the same database while one runs."""
+
+
+def _reparse(
+    db: database.BulkSQL,
+    batch_size: int,
+    workers: int | None,
+    restart: bool,
+    dry_run: bool,
+    observer: ReparseObserver | None,
+) -> tuple[ReparseSummary, ReparseRun | None]:
     observer = observer or ReparseObserver()
     run = None if dry_run else _run(restart)
     summary = ReparseSummary.from_report(run.report) if run else ReparseSummary()
     after = run.last_id if run else 0
     total = (run.total if run else 0) or Cable.objects.count()
     started, elapsed_before = time.monotonic(), summary.elapsed
-    db = database.for_connection()
     writer = Writer(db, quarantine=False, job=None)
     workers = default_workers() if workers is None else workers
     stored: dict[int, dict[str, Any]] = {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cables.importing.reparse import ReparseObserver, ReparseSummary, reparse
+from cables.importing.reparse import ReparseBusy, ReparseObserver, ReparseSummary, reparse
 
 from .import_cables import USAGE_ERROR, ProgressBar, _is_tty
 
@@ -36,13 +36,16 @@ class Command(BaseCommand):
         if options["workers"] is not None and options["workers"] < 0:
             raise CommandError("--workers must be 0 or more", returncode=USAGE_ERROR)
         observer = CommandObserver(self, bar=_is_tty())
-        summary, run = reparse(
-            batch_size=options["batch_size"],
-            workers=options["workers"],
-            restart=options["restart"],
-            dry_run=options["dry_run"],
-            observer=observer,
-        )
+        try:
+            summary, _run = reparse(
+                batch_size=options["batch_size"],
+                workers=options["workers"],
+                restart=options["restart"],
+                dry_run=options["dry_run"],
+                observer=observer,
+            )
+        except ReparseBusy as exc:
+            raise CommandError(str(exc), returncode=USAGE_ERROR) from exc
         observer.finish()
         for line in report(summary, dry_run=options["dry_run"]):
             self.stdout.write(line)
