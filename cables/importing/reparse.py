@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -38,7 +37,7 @@ from ..models import (
     ReparseRun,
 )
 from ..readers import RawRecord
-from ..readers.sniff import not_utf8
+from ..readers.sniff import NOT_UTF8
 from . import database
 from .parsing import Parsed, Record
 from .pool import default_workers, parsed_batches
@@ -46,7 +45,7 @@ from .writer import RECIPIENT_COLUMNS, Writer, recipient_rows, references_of, ta
 
 FAILURES_KEPT = 50
 # Written by the reader from the file's bytes: a re-read of the decoded text cannot see them.
-_READER_WARNINGS = (not_utf8(0).split("(")[0],)
+_READER_WARNINGS = (NOT_UTF8,)
 # Derived fields compared, with the name the summary gives them.
 _FIELDS: dict[str, str] = {
     "refid": "reference id",
@@ -106,6 +105,13 @@ class ReparseSummary:
 
     def fail(self, message: str) -> None:
         self.failed += 1
+        self.keep(message)
+
+    def conflict(self, message: str) -> None:
+        self.conflicts += 1
+        self.keep(message)
+
+    def keep(self, message: str) -> None:
         if len(self.failures) < FAILURES_KEPT:
             self.failures.append(message)
 
@@ -382,12 +388,10 @@ def _without_conflicts(
         refid = item.cable.refid
         holder = holders.get(refid)
         if refid in wanted and ((holder is not None and holder != cable_id) or claimed[refid] > 1):
-            summary.conflicts += 1
             message = (
                 f"{stored[cable_id]['refid']}: now reads as {refid}, which another cable holds"
             )
-            if len(summary.failures) < FAILURES_KEPT:
-                summary.failures.append(message)
+            summary.conflict(message)
             observer.failed(message)
             continue
         kept.append((cable_id, item))
@@ -416,12 +420,11 @@ def _retire_origins(moved: dict[str, str]) -> dict[str, str]:
         .values_list("id", "name", "slug")
     )
     renamed = {}
-    with transaction.atomic():
-        for origin_id, name, slug in list(empty):
-            target = Origin.objects.get(name=moved[name])
-            OriginAlias.objects.filter(origin_id=origin_id).update(origin=target)
-            OriginAlias.objects.filter(slug=target.slug).delete()
-            OriginAlias.objects.create(slug=slug, origin=target)
-            Origin.objects.filter(id=origin_id).delete()
-            renamed[name] = target.name
+    for origin_id, name, slug in list(empty):  # inside the batch's transaction
+        target = Origin.objects.get(name=moved[name])
+        OriginAlias.objects.filter(origin_id=origin_id).update(origin=target)
+        OriginAlias.objects.filter(slug=target.slug).delete()
+        OriginAlias.objects.create(slug=slug, origin=target)
+        Origin.objects.filter(id=origin_id).delete()
+        renamed[name] = target.name
     return renamed

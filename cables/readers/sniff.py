@@ -146,8 +146,11 @@ def lossy(data: bytes) -> str:
     return data[:RAW_CAP].decode("utf-8", errors="replace")
 
 
+NOT_UTF8 = "not UTF-8: decoded as cp1252"
+
+
 def not_utf8(line: int) -> str:
-    return f"not UTF-8: decoded as cp1252 (first non-UTF-8 byte on line {line})"
+    return f"{NOT_UTF8} (first non-UTF-8 byte on line {line})"
 
 
 def decode(data: bytes, first_line: int = 1) -> tuple[str, tuple[str, ...]]:
