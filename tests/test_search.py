@@ -124,3 +124,12 @@ def test_parse_query_reads_websearch_syntax():
 def test_the_fts5_expression_quotes_every_term():
     query = search.parse_query('coca OR "war on drugs" -brazil')
     assert query.to_fts5() == '(("coca" OR "war on drugs")) NOT "brazil"'
+
+
+@pytest.mark.django_db
+def test_sqlite_merges_index_segments_sixteen_at_a_time():
+    if connection.vendor != "sqlite":
+        pytest.skip("an FTS5 setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT v FROM cables_cable_fts_config WHERE k = 'automerge'")
+        assert cursor.fetchone() == (16,)
