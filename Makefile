@@ -48,7 +48,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(VENV)/bin/mypy --strict --follow-imports=silent \
-		cables/parser cables/readers cables/archives.py cables/importing
+		cables/parser cables/readers cables/archives.py cables/importing cables/search
 
 migrations-check: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

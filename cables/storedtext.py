@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 # How a text was written in the raw record, as (plain, written) replacements applied in order:
 # the readers turn CRLF into LF, and cables.csv escapes quotes inside a field with a backslash.
-# The SQLite content view of the search index holds this SQL (see search.SQLITE_CONTENT_VIEW):
+# The SQLite content view of the search index holds this SQL (see search.sqlite.CONTENT_VIEW):
 # a change here needs a migration that recreates the view and re-runs store() over the archive.
 _CRLF = ("\n", "\r\n")
 _WRITTEN = {"csv": (('"', '\\"'), ("'", "\\'"), _CRLF)}

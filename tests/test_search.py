@@ -115,21 +115,11 @@ def test_a_deleted_cable_leaves_the_index(lima):
             cursor.execute(check)
 
 
-def test_parse_query_reads_websearch_syntax():
-    query = search.parse_query('coca "war on drugs" OR narcotics -brazil')
-    assert query.clauses == ((("coca",),), (("war", "on", "drugs"), ("narcotics",)))
-    assert query.excluded == (("brazil",),)
-
-
-def test_the_fts5_expression_quotes_every_term():
-    query = search.parse_query('coca OR "war on drugs" -brazil')
-    assert query.to_fts5() == '(("coca" OR "war on drugs")) NOT "brazil"'
-
-
-@pytest.mark.django_db
-def test_sqlite_merges_index_segments_sixteen_at_a_time():
-    if connection.vendor != "sqlite":
-        pytest.skip("an FTS5 setting")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT v FROM cables_cable_fts_config WHERE k = 'automerge'")
-        assert cursor.fetchone() == (16,)
+def test_each_database_has_its_backend(db):
+    assert (
+        type(search.backend()).__module__
+        == {
+            "postgresql": "cables.search.postgres",
+            "sqlite": "cables.search.sqlite",
+        }[connection.vendor]
+    )

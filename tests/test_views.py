@@ -291,7 +291,7 @@ def test_a_relevance_sort_continues_by_date_past_the_ranked_candidates(
     client, archive, monkeypatch
 ):
     newest = listed(client.get(LIST, {"q": "shah", "sort": "newest"}))
-    monkeypatch.setattr("cables.search.RANK_CANDIDATES", 3)
+    monkeypatch.setattr("cables.search.postgres.RANK_CANDIDATES", 3)
     monkeypatch.setattr("cables.views.PAGE_SIZE", 2)
     pages = [listed(client.get(LIST, {"q": "shah", "page": n})) for n in (1, 2, 3, 4)]
     everything = [refid for page in pages for refid in page]

@@ -20,8 +20,8 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
 
-from .. import search
 from ..models import Cable
+from ..search.postgres import VECTOR
 
 if TYPE_CHECKING:
     import psycopg
@@ -280,7 +280,7 @@ class _PostgreSQL(BulkSQL):
             picked = ", ".join(f"c.{column}" for column in columns)
             cursor.execute(
                 f"INSERT INTO {quote(Cable._meta.db_table)} ({listed}, search_vector) "
-                f"SELECT {picked}, {search.POSTGRES_VECTOR} FROM {_STAGING} AS c "
+                f"SELECT {picked}, {VECTOR} FROM {_STAGING} AS c "
                 "JOIN cables_origin AS o ON o.id = c.origin_id"
             )
             # Emptied now, not at commit: a batch may run inside a caller's longer transaction.

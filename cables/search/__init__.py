@@ -1,0 +1,129 @@
+"""Full-text search of the cables, one backend per database: `postgres` and `sqlite`.
+
+The rest of the project calls only the functions here, never a backend or a vendor test:
+`index_cables` (called by `cables.importing` after each batch), `matching`, `by_relevance`,
+`snippets` and `highlight_body`. All read websearch syntax (`query`): words (all required),
+`"exact phrase"`, `OR`, `-word`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from ..models import Cable
+from .base import MARK_START, MARK_STOP, SearchBackend
+from .query import STOP_WORDS, Query, parse_query
+
+__all__ = [
+    "MARK_START",
+    "MARK_STOP",
+    "STOP_WORDS",
+    "Query",
+    "SearchBackend",
+    "backend",
+    "by_relevance",
+    "highlight_body",
+    "index_cables",
+    "marked",
+    "matching",
+    "parse_query",
+    "ranked_count",
+    "rebuild_index",
+    "snippets",
+    "unindex_cables",
+    "unindex_deleted",
+]
+
+
+def backend() -> SearchBackend:
+    """The search backend of the default database."""
+    return _backend(connection.vendor)
+
+
+@cache
+def _backend(vendor: str) -> SearchBackend:
+    if vendor == "postgresql":
+        from .postgres import PostgresSearch
+
+        return PostgresSearch()
+    if vendor == "sqlite":
+        from .sqlite import SQLiteSearch
+
+        return SQLiteSearch()
+    raise NotImplementedError(f"no full-text search for {vendor}")
+
+
+def index_cables(cable_ids: Sequence[int]) -> None:
+    """Index these cables; call once their text, tags and origin are saved.
+
+    A cable indexed before must have been unindexed (`unindex_cables`) before it changed.
+    """
+    ids = [int(pk) for pk in cable_ids]
+    if ids:
+        backend().index(ids)
+
+
+def unindex_cables(cable_ids: Sequence[int]) -> None:
+    """Take indexed cables out of the index; call before their text, tags or origin change."""
+    ids = [int(pk) for pk in cable_ids]
+    if ids:
+        backend().unindex(ids)
+
+
+def unindex_deleted(sender: type[Cable], instance: Cable, **kwargs: object) -> None:
+    """pre_delete: a deleted cable leaves the index while its TAGs and text are still there."""
+    unindex_cables([instance.pk])
+
+
+def rebuild_index() -> None:
+    """Index every cable again from the stored text (after a migration or a repair)."""
+    backend().rebuild()
+
+
+def matching(queryset: QuerySet[Cable], text: str) -> QuerySet[Cable]:
+    """Cables matching the query; a query with no positive words matches nothing."""
+    query = parse_query(text)
+    return backend().matching(queryset, query) if query else queryset.none()
+
+
+def by_relevance(queryset: QuerySet[Cable], text: str) -> QuerySet[Cable]:
+    """The ranked head of the matches, best first, ties by date; `ranked_count` says how long."""
+    query = parse_query(text)
+    return backend().by_relevance(queryset, query) if query else queryset.none()
+
+
+def ranked_count(total: int | None) -> int | None:
+    """How many of `total` matches `by_relevance` ranks (None: all); the rest follow by date."""
+    return backend().ranked_count(total)
+
+
+def snippets(cable_ids: Iterable[int], text: str) -> dict[int, SafeString]:
+    """An escaped passage of each cable's body with the matching words in <mark>, in one query."""
+    ids = [int(pk) for pk in cable_ids]
+    query = parse_query(text)
+    if not ids or not query:
+        return {}
+    return {pk: marked(passage or "") for pk, passage in backend().snippets(ids, query)}
+
+
+def highlight_body(cable_id: int, body: str, text: str) -> str:
+    """The whole body with MARK_START/MARK_STOP around matching words (not yet escaped)."""
+    query = parse_query(text)
+    if not query:
+        return body
+    highlighted = backend().highlight(cable_id, query)
+    # ts_headline drops anything that looks like an HTML tag; never show a cable altered.
+    plain = (highlighted or "").replace(MARK_START, "").replace(MARK_STOP, "")
+    return highlighted if highlighted is not None and plain == body else body
+
+
+def marked(text: str) -> SafeString:
+    """Escape text, then turn the highlight markers into <mark> elements."""
+    html = escape(text).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    return mark_safe(html)  # noqa: S308 - escaped on the line above

@@ -1,0 +1,48 @@
+"""What a search backend does; one is chosen per database connection (see `backend()`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+
+from ..models import Cable
+from .query import Query
+
+# Private-use characters mark highlights in database output, so the text can be escaped first.
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+
+
+class SearchBackend:
+    """The full-text index of the cables and the queries over it, for one kind of database."""
+
+    def index(self, cable_ids: Sequence[int]) -> None:
+        """Index these cables, whose text, TAGs and origin are saved."""
+        raise NotImplementedError
+
+    def unindex(self, cable_ids: Sequence[int]) -> None:
+        """Take these cables out of the index, before their text, TAGs or origin change."""
+
+    def rebuild(self) -> None:
+        """Index every cable again from the stored text."""
+        raise NotImplementedError
+
+    def matching(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
+        """The cables of `queryset` that match a query with positive words."""
+        raise NotImplementedError
+
+    def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
+        """The ranked head of the matches, best first, ties by date (see `ranked_count`)."""
+        raise NotImplementedError
+
+    def ranked_count(self, total: int | None) -> int | None:
+        """How many of `total` matches `by_relevance` ranks (None: all)."""
+        return total
+
+    def snippets(self, cable_ids: Sequence[int], query: Query) -> list[tuple[int, str | None]]:
+        """A passage of each cable's body, matching words between MARK_START and MARK_STOP."""
+        raise NotImplementedError
+
+    def highlight(self, cable_id: int, query: Query) -> str | None:
+        """The cable's whole body, matching words between the marks (None: no such cable)."""
+        raise NotImplementedError

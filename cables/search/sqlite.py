@@ -1,0 +1,108 @@
+"""SQLite: an FTS5 table reading the cables through a view (external content), ranked by bm25()."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+
+from .. import storedtext
+from ..models import Cable
+from .base import MARK_START, MARK_STOP, SearchBackend
+from .query import Phrase, Query
+
+# bm25() column weights for subject, tags, origin, body: PostgreSQL's weights A, B, B and D.
+BM25_WEIGHTS = "10.0, 4.0, 4.0, 1.0"
+
+# The FTS5 table keeps no text of its own: it reads the columns of this view (external content),
+# whose body is a span of the raw text (cables/storedtext.py). Its rows must be deleted while the
+# view still shows what was indexed, so `unindex` runs before a cable changes.
+CONTENT_VIEW = f"""
+CREATE VIEW cables_cable_fts_content AS
+SELECT c.id AS id, coalesce(c.subject, '') AS subject, coalesce((
+        SELECT group_concat(code, ' ') FROM (
+            SELECT t.code FROM cables_cabletag AS ct JOIN cables_tag AS t ON t.id = ct.tag_id
+            WHERE ct.cable_id = c.id ORDER BY ct.position)), '') AS tags,
+    coalesce(o.name, '') AS origin, coalesce({storedtext.sql("c", "body")}, '') AS body
+FROM cables_cable AS c JOIN cables_origin AS o ON o.id = c.origin_id
+"""
+FTS = (
+    "CREATE VIRTUAL TABLE cables_cable_fts USING fts5(subject, tags, origin, body, "
+    "content = 'cables_cable_fts_content', content_rowid = 'id', "
+    "tokenize = 'porter unicode61 remove_diacritics 2')"
+)
+# One JSON parameter whatever the batch size, so SQLite's variable limit never applies.
+DELETE = "DELETE FROM cables_cable_fts WHERE rowid IN (SELECT value FROM json_each(%s))"
+INSERT = """
+INSERT INTO cables_cable_fts (rowid, subject, tags, origin, body)
+SELECT id, subject, tags, origin, body FROM cables_cable_fts_content
+WHERE id IN (SELECT value FROM json_each(%s))
+"""
+REBUILD = "INSERT INTO cables_cable_fts (cables_cable_fts) VALUES ('rebuild')"
+MATCH = "SELECT rowid FROM cables_cable_fts WHERE cables_cable_fts MATCH %s"
+SNIPPETS = (
+    "SELECT rowid, snippet(cables_cable_fts, 3, %s, %s, '…', 40) FROM cables_cable_fts "
+    "WHERE cables_cable_fts MATCH %s AND rowid IN (SELECT value FROM json_each(%s))"
+)
+HIGHLIGHT = (
+    "SELECT highlight(cables_cable_fts, 3, %s, %s) FROM cables_cable_fts "
+    "WHERE cables_cable_fts MATCH %s AND rowid = %s"
+)
+
+
+def fts5_expression(query: Query) -> str:
+    """The FTS5 expression: every term quoted, so colons, brackets and SQL are plain text."""
+    parts = ["(" + " OR ".join(map(_phrase, clause)) + ")" for clause in query.clauses]
+    expression = " AND ".join(parts)
+    for phrase in query.excluded:
+        expression = f"({expression}) NOT {_phrase(phrase)}"
+    return expression
+
+
+class SQLiteSearch(SearchBackend):
+    def index(self, cable_ids: Sequence[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT, [_json_ids(cable_ids)])
+
+    def unindex(self, cable_ids: Sequence[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(DELETE, [_json_ids(cable_ids)])
+
+    def rebuild(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(REBUILD)
+
+    def matching(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
+        return queryset.filter(id__in=RawSQL(MATCH, [fts5_expression(query)]))
+
+    def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
+        # bm25() can only be read from the FTS5 cursor itself, hence the join.
+        return queryset.extra(
+            tables=["cables_cable_fts"],
+            where=["cables_cable_fts.rowid = cables_cable.id", "cables_cable_fts MATCH %s"],
+            params=[fts5_expression(query)],
+            select={"rank": f"-bm25(cables_cable_fts, {BM25_WEIGHTS})"},
+        ).order_by("-rank", "-created", "-id")
+
+    def snippets(self, cable_ids: Sequence[int], query: Query) -> list[tuple[int, str | None]]:
+        with connection.cursor() as cursor:
+            args = [MARK_START, MARK_STOP, fts5_expression(query), _json_ids(cable_ids)]
+            cursor.execute(SNIPPETS, args)
+            return list(cursor.fetchall())
+
+    def highlight(self, cable_id: int, query: Query) -> str | None:
+        with connection.cursor() as cursor:
+            cursor.execute(HIGHLIGHT, [MARK_START, MARK_STOP, fts5_expression(query), cable_id])
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def _phrase(words: Phrase) -> str:
+    # \w+ words never contain a double quote, so the quoting cannot be broken out of.
+    return '"' + " ".join(words) + '"'
+
+
+def _json_ids(ids: Sequence[int]) -> str:
+    return "[" + ",".join(str(int(pk)) for pk in ids) + "]"
