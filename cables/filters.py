@@ -37,7 +37,9 @@ class YearFilter(django_filters.NumberFilter):
 
 
 class CableFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search the text"), method="filter_text")
+    q = django_filters.CharFilter(
+        label=_("Search the text"), method="filter_text", validators=[search.validate_query]
+    )
     origin = django_filters.ModelMultipleChoiceFilter(
         label=_("Origin"),
         to_field_name="slug",

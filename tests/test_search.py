@@ -56,7 +56,15 @@ def test_a_query_of_only_stop_words_or_negations_matches_nothing(archive):
 
 @pytest.mark.parametrize(
     "text",
-    ['"', "subject:shah", "(shah", "shah)", "'; DROP TABLE cables_cable; --", "NEAR(a b)", "*"],
+    [
+        '"',
+        "subject:shah",
+        "(shah",
+        "shah)",
+        "'; DROP TABLE cables_cable; --",
+        "NEAR(a",
+        "*",
+    ],
 )
 def test_quotes_colons_brackets_and_sql_are_plain_text(archive, text):
     assert matches(text) <= matches(" ".join(search.parse_query(text).terms) or "nothing")
@@ -123,3 +131,44 @@ def test_each_database_has_its_backend(db):
             "sqlite": "cables.search.sqlite",
         }[connection.vendor]
     )
+
+
+@pytest.fixture
+def near():
+    filler = " ".join(f"filler{i}" for i in range(20))
+    return {
+        "close": make_cable("09SAOPAULO1", body="Cocaine seized, two tons of heroin too."),
+        "reversed": make_cable("09SAOPAULO2", body="Heroin and then cocaine, the consul says."),
+        "far": make_cable("09SAOPAULO3", body=f"cocaine {filler} heroin"),
+        "accented": make_cable("09SAOPAULO4", body="The consulate in SAO PAULO reports."),
+    }
+
+
+def test_near_finds_two_words_within_n_words_in_either_order(near):
+    assert matches("NEAR(cocaine heroin, 5)") == {"09SAOPAULO1", "09SAOPAULO2"}
+    assert matches("heroin NEAR/5 cocaine") == {"09SAOPAULO1", "09SAOPAULO2"}
+    assert matches("NEAR(cocaine heroin, 25)") == {"09SAOPAULO1", "09SAOPAULO2", "09SAOPAULO3"}
+    assert matches("NEAR(cocaine heroin, 2)") == {"09SAOPAULO2"}  # "and then" between
+    assert matches("NEAR(cocaine heroin, 1)") == set()
+
+
+def test_a_prefix_finds_every_word_it_starts(archive, near):
+    assert matches("cocai*") == matches("cocaine")
+    assert matches("her* cocaine") >= {"09SAOPAULO1", "09SAOPAULO2", "09SAOPAULO3"}
+
+
+def test_not_excludes(near):
+    assert matches("cocaine NOT consul") == {"09SAOPAULO1", "09SAOPAULO3"}
+
+
+def test_accents_are_folded_on_both_databases(near):
+    assert matches("São Paulo") == {"09SAOPAULO4"}
+    assert matches("“são paulo”") == {"09SAOPAULO4"}
+
+
+def test_prefix_near_and_not_rank_and_highlight(near):
+    text = "NEAR(cocaine heroin, 5) NOT consul"
+    ranked = search.by_relevance(search.matching(Cable.objects.all(), text), text)
+    assert refids(ranked) == {"09SAOPAULO1"}
+    snippet = search.snippets([near["close"].pk], "heroi*")[near["close"].pk]
+    assert "<mark>heroin</mark>" in snippet

@@ -128,10 +128,41 @@ def test_bad_filter_values_show_the_error_and_an_empty_result(client, archive, p
 
 
 @pytest.mark.parametrize(
-    "q", ['"unbalanced', "subject:shah", "(shah OR", "'; DROP TABLE cables_cable; --", "-", "OR"]
+    "q",
+    [
+        '"unbalanced',
+        "subject:shah",
+        "(shah OR",
+        "'; DROP TABLE cables_cable; --",
+        "-",
+        "OR",
+        "NOT",
+        "NEAR(",
+        "NEAR/5",
+        "x NEAR/5",
+        "**",
+        "\u201cshah",
+    ],
 )
 def test_odd_search_text_is_never_an_error(client, archive, q):
     assert client.get(LIST, {"q": q}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("q", "reason"),
+    [
+        ("x" * 1001, "at most 1,000 characters"),
+        (" ".join(f"w{i}" for i in range(65)), "at most 64 words"),
+        ("na*", "at least 3 letters"),
+        ("NEAR(shah, 3)", "NEAR takes two words"),
+    ],
+)
+def test_a_search_that_cannot_run_says_why(client, archive, q, reason):
+    response = client.get(LIST, {"q": q})
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    cable = client.get(reverse("cables:cable_detail", args=["07LIMA3673"]), {"q": q})
+    assert cable.status_code == 200
 
 
 @pytest.mark.parametrize("page", ["2", "0", "-1", "abc", "99999999999999999999"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cache
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils.html import escape
@@ -18,13 +19,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Cable
 from .base import MARK_START, MARK_STOP, SearchBackend
-from .query import STOP_WORDS, Query, parse_query
+from .query import STOP_WORDS, Query, QueryError, parse_query
 
 __all__ = [
     "MARK_START",
     "MARK_STOP",
     "STOP_WORDS",
     "Query",
+    "QueryError",
     "SearchBackend",
     "backend",
     "by_relevance",
@@ -38,6 +40,7 @@ __all__ = [
     "snippets",
     "unindex_cables",
     "unindex_deleted",
+    "validate_query",
 ]
 
 
@@ -57,6 +60,14 @@ def _backend(vendor: str) -> SearchBackend:
 
         return SQLiteSearch()
     raise NotImplementedError(f"no full-text search for {vendor}")
+
+
+def validate_query(text: str) -> None:
+    """A form validator: the reason a query will not run, in the reader's words."""
+    try:
+        parse_query(text)
+    except QueryError as exc:
+        raise ValidationError(str(exc), code="query") from exc
 
 
 def index_cables(cable_ids: Sequence[int]) -> None:
@@ -106,7 +117,7 @@ def ranked_count(total: int | None) -> int | None:
 def snippets(cable_ids: Iterable[int], text: str) -> dict[int, SafeString]:
     """An escaped passage of each cable's body with the matching words in <mark>, in one query."""
     ids = [int(pk) for pk in cable_ids]
-    query = parse_query(text)
+    query = _readable(text)
     if not ids or not query:
         return {}
     return {pk: marked(passage or "") for pk, passage in backend().snippets(ids, query)}
@@ -114,7 +125,7 @@ def snippets(cable_ids: Iterable[int], text: str) -> dict[int, SafeString]:
 
 def highlight_body(cable_id: int, body: str, text: str) -> str:
     """The whole body with MARK_START/MARK_STOP around matching words (not yet escaped)."""
-    query = parse_query(text)
+    query = _readable(text)
     if not query:
         return body
     highlighted = backend().highlight(cable_id, query)
@@ -127,3 +138,11 @@ def marked(text: str) -> SafeString:
     """Escape text, then turn the highlight markers into <mark> elements."""
     html = escape(text).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
     return mark_safe(html)  # noqa: S308 - escaped on the line above
+
+
+def _readable(text: str) -> Query:
+    """The query, or an empty one where it cannot run: highlighting never fails a page."""
+    try:
+        return parse_query(text)
+    except QueryError:
+        return Query(text)

@@ -7,15 +7,18 @@ from typing import Any, cast
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, QuerySet, TextField
 from django.db.models.expressions import RawSQL
+from django.db.models.sql.compiler import SQLCompiler
 
 from .. import storedtext
 from ..models import Cable
 from .base import MARK_START, MARK_STOP, SearchBackend
-from .query import Query
+from .query import Phrase, Query, Term
 
-CONFIG = "english"
+# english with accents folded (migration 0013), so `São Paulo` finds SAO PAULO as on SQLite.
+CONFIG = "cables_english"
 # Ranking every match of a common word is slow because ts_rank has to detoast each cable's
 # tsvector, so relevance ranks the RANK_CANDIDATES newest matches; the others follow by date.
 RANK_CANDIDATES = 2000
@@ -23,13 +26,13 @@ RANK_CANDIDATES = 2000
 # Subject weighs most, then tags and the sending post, then the text itself.
 # The vector of the cable `c` sent by the post `o`.
 VECTOR = f"""(
-    setweight(to_tsvector('english', coalesce(c.subject, '')), 'A')
-    || setweight(to_tsvector('english', coalesce((
+    setweight(to_tsvector('{CONFIG}', coalesce(c.subject, '')), 'A')
+    || setweight(to_tsvector('{CONFIG}', coalesce((
         SELECT string_agg(t.code, ' ' ORDER BY ct.position)
         FROM cables_cabletag AS ct JOIN cables_tag AS t ON t.id = ct.tag_id
         WHERE ct.cable_id = c.id), '')), 'B')
-    || setweight(to_tsvector('english', coalesce(o.name, '')), 'B')
-    || setweight(to_tsvector('english', coalesce({storedtext.sql("c", "body")}, '')), 'D'))"""
+    || setweight(to_tsvector('{CONFIG}', coalesce(o.name, '')), 'B')
+    || setweight(to_tsvector('{CONFIG}', coalesce({storedtext.sql("c", "body")}, '')), 'D'))"""
 INDEX = f"""
 UPDATE cables_cable AS c SET search_vector = {VECTOR}
 FROM cables_origin AS o
@@ -72,8 +75,56 @@ class PostgresSearch(SearchBackend):
         return next(iter(found.values_list("h", flat=True)), None)
 
 
+class _TsQuery(SearchQuery):
+    """A tsquery built from the parsed query, so both databases read the same syntax."""
+
+    def __init__(self, sql: str, params: list[str]) -> None:
+        super().__init__("", config=CONFIG)
+        self.sql, self.sql_params = sql, params
+
+    def as_sql(  # type: ignore[override]
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+    ) -> tuple[str, list[str]]:
+        return self.sql, self.sql_params
+
+
 def _ts_query(query: Query) -> SearchQuery:
-    return SearchQuery(query.text, search_type="websearch", config=CONFIG)
+    params: list[str] = []
+    clauses = [" || ".join(_term(term, params) for term in clause) for clause in query.clauses]
+    sql = " && ".join(f"({clause})" for clause in clauses)
+    for term in query.excluded:
+        sql = f"({sql}) && !!({_term(term, params)})"
+    return _TsQuery(f"({sql})", params)
+
+
+def _term(term: Term, params: list[str]) -> str:
+    """The term as a tsquery expression, its words appended to params (each a \\w+ word)."""
+    if isinstance(term, Phrase):
+        return _phrase(term, params)
+    # a <k> b: b exactly k positions after a; NEAR allows up to `distance` words between.
+    alternatives = []
+    for first, second in (term.parts, term.parts[::-1]):
+        for gap in range(1, term.distance + 2):
+            left, right = _phrase(first, params), _phrase(second, params)
+            alternatives.append(f"tsquery_phrase({left}, {right}, {gap})")
+    return "(" + " || ".join(alternatives) + ")"
+
+
+def _phrase(phrase: Phrase, params: list[str]) -> str:
+    words = list(phrase.words)
+    last = words.pop() if phrase.prefix else None
+    parts = []
+    if words:
+        params.append(" ".join(words))
+        parts.append(f"phraseto_tsquery('{CONFIG}', %s)")
+    if last is not None:
+        params.append(f"{last}:*")
+        parts.append(f"to_tsquery('{CONFIG}', %s)")
+    return "(" + " <-> ".join(parts) + ")"
 
 
 def _headline(query: Query, **options: Any) -> SearchHeadline:

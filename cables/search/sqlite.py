@@ -11,7 +11,7 @@ from django.db.models.expressions import RawSQL
 from .. import storedtext
 from ..models import Cable
 from .base import MARK_START, MARK_STOP, SearchBackend
-from .query import Phrase, Query
+from .query import Near, Phrase, Query, Term
 
 # bm25() column weights for subject, tags, origin, body: PostgreSQL's weights A, B, B and D.
 BM25_WEIGHTS = "10.0, 4.0, 4.0, 1.0"
@@ -53,11 +53,11 @@ HIGHLIGHT = (
 
 
 def fts5_expression(query: Query) -> str:
-    """The FTS5 expression: every term quoted, so colons, brackets and SQL are plain text."""
-    parts = ["(" + " OR ".join(map(_phrase, clause)) + ")" for clause in query.clauses]
+    """The FTS5 expression: every word quoted, so colons, brackets and SQL are plain text."""
+    parts = ["(" + " OR ".join(map(_term, clause)) + ")" for clause in query.clauses]
     expression = " AND ".join(parts)
-    for phrase in query.excluded:
-        expression = f"({expression}) NOT {_phrase(phrase)}"
+    for term in query.excluded:
+        expression = f"({expression}) NOT {_term(term)}"
     return expression
 
 
@@ -99,9 +99,16 @@ class SQLiteSearch(SearchBackend):
         return row[0] if row else None
 
 
-def _phrase(words: Phrase) -> str:
+def _term(term: Term) -> str:
+    if isinstance(term, Near):
+        first, second = term.parts
+        return f"NEAR({_phrase(first)} {_phrase(second)}, {term.distance})"
+    return _phrase(term)
+
+
+def _phrase(phrase: Phrase) -> str:
     # \w+ words never contain a double quote, so the quoting cannot be broken out of.
-    return '"' + " ".join(words) + '"'
+    return '"' + " ".join(phrase.words) + '"' + (" *" if phrase.prefix else "")
 
 
 def _json_ids(ids: Sequence[int]) -> str:
