@@ -47,6 +47,8 @@ def test_near_takes_two_terms_and_a_distance_in_either_spelling():
     assert parse_query("NEAR(cocaine heroin, 3) peru").clauses[1] == words("peru")
     with pytest.raises(QueryError, match="two words"):
         parse_query("NEAR(cocaine, 3)")
+    with pytest.raises(QueryError, match="at most 4 NEARs"):
+        parse_query(" ".join(["NEAR(cocaine heroin)"] * 5))
     with pytest.raises(QueryError, match="at most 100"):
         parse_query("NEAR(cocaine heroin, 500)")
 

@@ -16,6 +16,7 @@ MAX_CHARACTERS = 1000
 MAX_TERMS = 64
 MIN_PREFIX = 3  # letters before a `*`: shorter prefixes expand to most of the index
 NEAR_DISTANCE, MAX_NEAR_DISTANCE = 10, 100
+MAX_NEARS = 4  # PostgreSQL spells each NEAR as 2 x (distance + 1) alternatives
 
 # PostgreSQL's own english stop-word file (tsearch_data/english.stop, the Snowball list), so
 # SQLite drops the words PostgreSQL drops and both match the same cables.
@@ -118,7 +119,11 @@ def parse_query(text: str) -> Query:
         else:
             clauses.append([term])
         join_next = negate_next = False
-    return Query(text, tuple(map(tuple, clauses)), tuple(excluded))
+    query = Query(text, tuple(map(tuple, clauses)), tuple(excluded))
+    terms = [*(term for clause in query.clauses for term in clause), *query.excluded]
+    if sum(isinstance(term, Near) for term in terms) > MAX_NEARS:
+        raise QueryError(f"a search has at most {MAX_NEARS} NEARs")
+    return query
 
 
 def _term(match: re.Match[str]) -> tuple[Term | None, bool]:
