@@ -9,6 +9,8 @@ from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
+from .search import Ranking
+
 CSV_COLUMNS = [
     "refid",
     "date",
@@ -96,7 +98,9 @@ class Echo:
         return value
 
 
-def csv_response(parts: Sequence[QuerySet], request: HttpRequest) -> StreamingHttpResponse:
+def csv_response(
+    parts: Sequence[QuerySet | Ranking], request: HttpRequest
+) -> StreamingHttpResponse:
     """Every matching cable, part after part, streamed in chunks with their tags prefetched."""
     response = StreamingHttpResponse(
         _csv_lines(parts, request), content_type="text/csv; charset=utf-8"
@@ -105,7 +109,7 @@ def csv_response(parts: Sequence[QuerySet], request: HttpRequest) -> StreamingHt
     return response
 
 
-def _csv_lines(parts: Sequence[QuerySet], request: HttpRequest) -> Iterator[str]:
+def _csv_lines(parts: Sequence[QuerySet | Ranking], request: HttpRequest) -> Iterator[str]:
     writer = csv.writer(Echo())
     yield writer.writerow(CSV_COLUMNS)
     for cable in chain.from_iterable(part.iterator(chunk_size=CSV_CHUNK) for part in parts):

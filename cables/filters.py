@@ -136,13 +136,21 @@ class CableFilter(django_filters.FilterSet):
             return qs.order_by("created", "id")
         return qs.order_by("-created", "-id")
 
-    def ranked(self) -> QuerySet | None:
+    def ranked(self) -> search.Ranking | None:
         """The ranked head of a relevance sort (see search.by_relevance), else None."""
         if self.sort_order != "relevance":
             return None
-        return search.by_relevance(self.qs.for_list(), self.text)
+        return search.by_relevance(self.without_text().for_list(), self.text)
 
-    def ordered(self) -> list[QuerySet]:
+    def without_text(self) -> QuerySet:
+        """The cables that every filter but the text query keeps."""
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name != "q":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def ordered(self) -> list[QuerySet | search.Ranking]:
         """Every filtered cable in the chosen order, in parts: the ranked head, the dated rest."""
         ranked = self.ranked()
         if ranked is None:

@@ -40,7 +40,7 @@ class ArchivePaginator(Paginator):
         per_page: int,
         *,
         count: int,
-        ranked: QuerySet | None = None,
+        ranked: search.Ranking | None = None,
         ranked_count: int = 0,
     ) -> None:
         super().__init__(dated, per_page)

@@ -64,3 +64,13 @@ def test_text_stored_once_rewrites_an_archive_and_undoes_it():
     assert {c.refid: (c.header, c.body) for c in Cable.objects.all()} == texts
     assert all(c.body_stored == "" for c in Cable.objects.all())
     assert search.matching(Cable.objects.all(), "shah").count() == hits
+
+
+def test_sqlite_keeps_the_long_texts_after_every_short_column():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's row layout")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pragma_table_info('cables_cable')")
+        columns = [row[0] for row in cursor.fetchall()]
+    assert columns[-4:] == ["header", "body", "raw", "search_vector"]
+    assert columns.index("origin_id") < columns.index("header")

@@ -297,8 +297,9 @@ def test_the_unfiltered_list_reads_its_summary_from_the_cache_until_the_archive_
 
 
 def test_a_search_adds_only_the_snippets_query(client, archive, django_assert_num_queries):
-    # one summary (count, four facets, chart), page, tags of the page, snippets
-    with django_assert_num_queries(4):
+    # one summary (count, four facets, chart), page, tags of the page, snippets; SQLite ranks
+    # in its full-text index first, then reads the page's cables by id
+    with django_assert_num_queries(5 if connection.vendor == "sqlite" else 4):
         client.get(LIST, {"q": "shah"})
 
 

@@ -18,7 +18,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Cable
-from .base import MARK_START, MARK_STOP, SearchBackend
+from .base import MARK_START, MARK_STOP, Ranking, SearchBackend
 from .query import STOP_WORDS, Query, QueryError, parse_query
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "MARK_STOP",
     "STOP_WORDS",
     "Query",
+    "Ranking",
     "QueryError",
     "SearchBackend",
     "backend",
@@ -103,8 +104,9 @@ def matching(queryset: QuerySet[Cable], text: str) -> QuerySet[Cable]:
     return backend().matching(queryset, query) if query else queryset.none()
 
 
-def by_relevance(queryset: QuerySet[Cable], text: str) -> QuerySet[Cable]:
-    """The ranked head of the matches, best first, ties by date; `ranked_count` says how long."""
+def by_relevance(queryset: QuerySet[Cable], text: str) -> Ranking:
+    """The ranked head of the cables of `queryset` that match, best first; `ranked_count` says
+    how long it is. `queryset` holds every other filter: the ranking does the matching."""
     query = parse_query(text)
     return backend().by_relevance(queryset, query) if query else queryset.none()
 

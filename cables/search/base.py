@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
 
 from django.db.models import QuerySet
 
@@ -11,6 +12,14 @@ from .query import Query
 
 # Private-use characters mark highlights in database output, so the text can be escaped first.
 MARK_START, MARK_STOP = "\ue000", "\ue001"
+
+
+class Ranking(Protocol):
+    """Cables best first, read a slice or a stream at a time (a QuerySet is one)."""
+
+    def __getitem__(self, window: slice, /) -> Iterable[Cable]: ...
+
+    def iterator(self, chunk_size: int = ...) -> Iterator[Cable]: ...
 
 
 class SearchBackend:
@@ -31,8 +40,8 @@ class SearchBackend:
         """The cables of `queryset` that match a query with positive words."""
         raise NotImplementedError
 
-    def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
-        """The ranked head of the matches, best first, ties by date (see `ranked_count`)."""
+    def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> Ranking:
+        """The ranked head of the matches among `queryset`, best first (see `ranked_count`)."""
         raise NotImplementedError
 
     def ranked_count(self, total: int | None) -> int | None:

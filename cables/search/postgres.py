@@ -53,10 +53,10 @@ class PostgresSearch(SearchBackend):
         return queryset.filter(search_vector=_ts_query(query))
 
     def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
-        candidates = queryset.order_by("-created", "-id").values("id")[:RANK_CANDIDATES]
+        matches = self.matching(queryset, query)
+        candidates = matches.order_by("-created", "-id").values("id")[:RANK_CANDIDATES]
         ranked = (
-            Cable.objects.for_list()
-            .filter(id__in=candidates)
+            queryset.filter(id__in=candidates)
             .annotate(rank=SearchRank(F("search_vector"), _ts_query(query)))
             .order_by("-rank", "-created", "-id")
         )

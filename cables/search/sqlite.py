@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -46,6 +47,13 @@ SNIPPETS = (
     "SELECT rowid, snippet(cables_cable_fts, 3, %s, %s, '…', 40) FROM cables_cable_fts "
     "WHERE cables_cable_fts MATCH %s AND rowid IN (SELECT value FROM json_each(%s))"
 )
+# bm25() over every match in the index alone, materialised once; the cables are read only for the
+# slice asked for. (A rowid constraint inside the MATCH makes FTS5 search again per row.)
+RANKED = (
+    "WITH ranked AS MATERIALIZED (SELECT rowid AS id, "
+    f"bm25(cables_cable_fts, {BM25_WEIGHTS}) AS score FROM cables_cable_fts "
+    "WHERE cables_cable_fts MATCH %s) SELECT id FROM ranked {where} ORDER BY score, id DESC"
+)
 HIGHLIGHT = (
     "SELECT highlight(cables_cable_fts, 3, %s, %s) FROM cables_cable_fts "
     "WHERE cables_cable_fts MATCH %s AND rowid = %s"
@@ -77,14 +85,8 @@ class SQLiteSearch(SearchBackend):
     def matching(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
         return queryset.filter(id__in=RawSQL(MATCH, [fts5_expression(query)]))
 
-    def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> QuerySet[Cable]:
-        # bm25() can only be read from the FTS5 cursor itself, hence the join.
-        return queryset.extra(
-            tables=["cables_cable_fts"],
-            where=["cables_cable_fts.rowid = cables_cable.id", "cables_cable_fts MATCH %s"],
-            params=[fts5_expression(query)],
-            select={"rank": f"-bm25(cables_cable_fts, {BM25_WEIGHTS})"},
-        ).order_by("-rank", "-created", "-id")
+    def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> RankedCables:
+        return RankedCables(queryset, query)
 
     def snippets(self, cable_ids: Sequence[int], query: Query) -> list[tuple[int, str | None]]:
         with connection.cursor() as cursor:
@@ -97,6 +99,40 @@ class SQLiteSearch(SearchBackend):
             cursor.execute(HIGHLIGHT, [MARK_START, MARK_STOP, fts5_expression(query), cable_id])
             row = cursor.fetchone()
         return row[0] if row else None
+
+
+class RankedCables:
+    """Every match among `queryset`, best first (ties: newest id first), read a slice at a time."""
+
+    def __init__(self, queryset: QuerySet[Cable], query: Query) -> None:
+        self.queryset, self.query = queryset, query
+
+    def __getitem__(self, window: slice) -> list[Cable]:
+        start, stop = window.start or 0, window.stop
+        limit = " LIMIT %s OFFSET %s" if stop is not None else " LIMIT -1 OFFSET %s"
+        bounds = [stop - start, start] if stop is not None else [start]
+        return self._cables(self._ids(limit, bounds))
+
+    def __iter__(self) -> Iterator[Cable]:
+        return self.iterator()
+
+    def iterator(self, chunk_size: int = 2000) -> Iterator[Cable]:
+        ids = iter(self._ids("", []))
+        while chunk := list(islice(ids, chunk_size)):
+            yield from self._cables(chunk)
+
+    def _ids(self, limit: str, bounds: list[int]) -> list[int]:
+        where, params = "", [fts5_expression(self.query)]
+        if self.queryset.query.has_filters():
+            inner, inner_params = self.queryset.values("id").query.sql_with_params()
+            where, params = f"WHERE id IN ({inner})", [*params, *inner_params]
+        with connection.cursor() as cursor:
+            cursor.execute(RANKED.format(where=where) + limit, [*params, *bounds])
+            return [row[0] for row in cursor.fetchall()]
+
+    def _cables(self, ids: list[int]) -> list[Cable]:
+        found = self.queryset.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
 
 
 def _term(term: Term) -> str:
