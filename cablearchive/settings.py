@@ -125,6 +125,8 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Uploaded archives land here, outside STATIC_ROOT and never served.
 UPLOAD_ROOT = Path(os.environ.get("CABLEARCHIVE_UPLOAD_ROOT", BASE_DIR / "var" / "uploads"))
+# A search whose facet counts take longer is shown with its count alone (?facets=all counts them).
+FACETS_TIME_LIMIT_MS = int(os.environ.get("CABLEARCHIVE_FACETS_TIME_LIMIT_MS", "250"))
 CABLEARCHIVE_MAX_UPLOAD_BYTES = int(os.environ.get("CABLEARCHIVE_MAX_UPLOAD_BYTES", 4 * 1024**3))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 FILE_UPLOAD_TEMP_DIR = os.environ.get("CABLEARCHIVE_UPLOAD_TEMP_DIR") or None

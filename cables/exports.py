@@ -39,7 +39,9 @@ def cable_row(cable, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def list_json(request: HttpRequest, page: Page, facets: list[dict]) -> dict[str, Any]:
+def list_json(
+    request: HttpRequest, page: Page, facets: list[dict], *, complete: bool = True
+) -> dict[str, Any]:
     params = request.GET.copy()
 
     def page_url(number: int) -> str:
@@ -56,6 +58,7 @@ def list_json(request: HttpRequest, page: Page, facets: list[dict]) -> dict[str,
             for cable in page
         ],
         "facets": facets,
+        "facets_complete": complete,
     }
 
 

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, QuerySet
 from django.http import (
@@ -123,12 +124,15 @@ def cable_list(request: HttpRequest) -> HttpResponse:
         return exports.csv_response(filterset.ordered(), request)
     if output == "atom":
         return CableFeed()(request)
-    summary = summarize(filterset.qs)
+    limit = None if request.GET.get("facets") == "all" else settings.FACETS_TIME_LIMIT_MS
+    summary = summarize(filterset.qs, milliseconds=limit)
     page = paginate(filterset, request.GET.get("page"), summary.count)
     facets = facet_results(filterset.qs, request.GET, summary=summary)
     if output == "json":
-        return JsonResponse(exports.list_json(request, page, facets))
+        return JsonResponse(exports.list_json(request, page, facets, complete=summary.complete))
     context = {
+        "facets_complete": summary.complete,
+        "all_facets_url": all_facets_url(request),
         "filter": filterset,
         "page": page,
         "facets": facets,
@@ -252,6 +256,12 @@ def page_links(request: HttpRequest, page) -> dict[str, str]:
     if page.has_next():
         links |= {"next": url(page.next_page_number()), "last": url(page.paginator.num_pages)}
     return links
+
+
+def all_facets_url(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params["facets"] = "all"
+    return "?" + params.urlencode()
 
 
 def export_links(request: HttpRequest) -> dict[str, str]:

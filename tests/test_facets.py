@@ -1,7 +1,9 @@
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
-from cables.facets import facet_results, monthly_counts, toggle_url
+from cables.facets import facet_results, monthly_counts, summarize, toggle_url
 from cables.models import Cable
 
 pytest_plugins = ["tests.fixtures_web"]
@@ -68,3 +70,12 @@ def test_monthly_counts_group_cables_by_calendar_month(archive):
         ("1972-03", 1),
         ("1972-08", 2),
     ]
+
+
+def test_a_sqlite_summary_reads_the_summary_index_not_the_rows(archive):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner")
+    with CaptureQueriesContext(connection) as queries:
+        summary = summarize(Cable.objects.filter(classification="SECRET"))
+    assert summary.count == Cable.objects.filter(classification="SECRET").count()
+    assert "INDEXED BY cable_summary" in queries[-1]["sql"]
