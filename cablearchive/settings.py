@@ -14,6 +14,24 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
+def cache_settings(url: str) -> dict:
+    """CACHE_URL: redis://host:port/db (shared by every process and machine) or locmem://."""
+    if not url or url.startswith("locmem://"):
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "KEY_PREFIX": "cablearchive",
+            }
+        }
+    # Never the URL itself in the message: it may hold a password.
+    raise ImproperlyConfigured(
+        "CACHE_URL must start with redis://, rediss://, unix:// or locmem://"
+    )
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -125,6 +143,8 @@ WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # Uploaded archives land here, outside STATIC_ROOT and never served.
 UPLOAD_ROOT = Path(os.environ.get("CABLEARCHIVE_UPLOAD_ROOT", BASE_DIR / "var" / "uploads"))
+CACHES = cache_settings(os.environ.get("CACHE_URL", ""))
+
 # A search whose facet counts take longer is shown with its count alone (?facets=all counts them).
 FACETS_TIME_LIMIT_MS = int(os.environ.get("CABLEARCHIVE_FACETS_TIME_LIMIT_MS", "250"))
 CABLEARCHIVE_MAX_UPLOAD_BYTES = int(os.environ.get("CABLEARCHIVE_MAX_UPLOAD_BYTES", 4 * 1024**3))

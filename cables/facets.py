@@ -11,6 +11,7 @@ Each facet is a small object whose `results()` returns plain dicts.
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -160,21 +161,36 @@ def _summarize(queryset: QuerySet) -> Summary:
         return Summary.from_rows(cursor.fetchall())
 
 
+# The version read at the start of a request (cables.conditional), so its pages ask only once.
+known_version: ContextVar[tuple | None] = ContextVar("archive_version", default=None)
+
+
 def archive_version() -> tuple:
+    if (known := known_version.get()) is not None:
+        return known
     with connection.cursor() as cursor:
         cursor.execute(VERSION_SQL)
         return tuple(cursor.fetchone())
 
 
 def unfiltered(name: str, compute: Callable[[], T]) -> T:
-    """A figure of the whole archive, recomputed only when the archive changed (one query)."""
-    version = hashlib.sha1(repr(archive_version()).encode()).hexdigest()
-    key = f"cablearchive:{name}:{connection.alias}:{version}"
+    """A figure of the whole archive, recomputed only when the archive changed (one query).
+
+    The cache may be shared by many processes and machines (CACHE_URL), so the key names the
+    database as well as the archive version.
+    """
+    key = cache_key(name)
     value = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def cache_key(name: str) -> str:
+    where = {k: connection.settings_dict.get(k) for k in ("ENGINE", "NAME", "HOST", "PORT")}
+    version = hashlib.sha1(repr((where, archive_version())).encode()).hexdigest()
+    return f"cablearchive:{name}:{version}"
 
 
 def monthly_counts(queryset: QuerySet) -> list[tuple[str, int]]:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from . import display, exports, search
+from .conditional import revalidated
 from .facets import Period, facet_results, summarize, unfiltered
 from .feeds import CableFeed
 from .filters import SORTS, CableFilter
@@ -95,6 +96,7 @@ def paginate(filterset: CableFilter, number: str | None, count: int):
 
 
 @require_GET
+@revalidated
 def home(request: HttpRequest) -> HttpResponse:
     summary = summarize(Cable.objects.all())
     months = summary.months
@@ -114,6 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@revalidated
 def cable_list(request: HttpRequest) -> HttpResponse:
     renamed = renamed_origins(request)
     if renamed:
@@ -146,6 +149,7 @@ def cable_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@revalidated
 def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
     cable = Cable.objects.for_detail().filter(refid=refid).first()
     if cable is None:
@@ -169,6 +173,7 @@ def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
 
 
 @require_GET
+@revalidated
 def cable_raw(request: HttpRequest, refid: str) -> HttpResponse:
     raw = Cable.objects.filter(refid=refid).values_list("raw", flat=True).first()
     if raw is None:
@@ -199,6 +204,7 @@ def renamed_origins(request: HttpRequest) -> str | None:
 
 
 @require_GET
+@revalidated
 def origin_list(request: HttpRequest) -> HttpResponse:
     years = unfiltered("origin-years", origin_years)
     origins = Origin.objects.filter(id__in=years).order_by("name")
@@ -220,6 +226,7 @@ def origin_years() -> dict[int, dict[str, int]]:
 
 
 @require_GET
+@revalidated
 def tag_list(request: HttpRequest) -> HttpResponse:
     counts = unfiltered("tag-counts", tag_counts)
     tags = list(Tag.objects.filter(id__in=counts).order_by("code"))

@@ -79,3 +79,13 @@ def test_a_sqlite_summary_reads_the_summary_index_not_the_rows(archive):
         summary = summarize(Cable.objects.filter(classification="SECRET"))
     assert summary.count == Cable.objects.filter(classification="SECRET").count()
     assert "INDEXED BY cable_summary" in queries[-1]["sql"]
+
+
+@pytest.mark.django_db
+def test_a_change_to_the_archive_changes_the_key(archive):
+    from cables import facets
+    from tests.fixtures_web import make_cable
+
+    before = facets.cache_key("summary")
+    make_cable("09NEWCABLE1", body="A cable that changes the archive.")
+    assert facets.cache_key("summary") != before

@@ -45,3 +45,14 @@ def test_postgresql_sessions_run_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_cache_url_picks_a_shared_redis_cache_or_local_memory():
+    from cablearchive.settings import cache_settings
+
+    assert cache_settings("")["default"]["BACKEND"].endswith("LocMemCache")
+    redis = cache_settings("redis://127.0.0.1:6379/1")["default"]
+    assert redis["BACKEND"].endswith("RedisCache") and redis["LOCATION"].endswith("/1")
+    with pytest.raises(Exception, match="CACHE_URL must start with") as caught:
+        cache_settings("memcached://user:secret@cache:11211")
+    assert "secret" not in str(caught.value)

@@ -304,18 +304,19 @@ def test_a_search_adds_only_the_snippets_query(client, archive, django_assert_nu
     # one summary (count, four facets, chart), page, tags of the page, snippets; SQLite ranks
     # in its full-text index first, then reads the page's cables by id; PostgreSQL's time limit
     # on the summary adds, inside a test's transaction, a savepoint, the setting, its undoing and
-    # the release
-    with django_assert_num_queries(5 if connection.vendor == "sqlite" else 4 + 4):
+    # the release; and the archive version its ETag is made of
+    with django_assert_num_queries(1 + (5 if connection.vendor == "sqlite" else 4 + 4)):
         client.get(LIST, {"q": "shah"})
 
 
 def test_the_cable_page_issues_a_fixed_number_of_queries(
     client, archive, django_assert_num_queries
 ):
-    # cable, tags, recipients, references, cited by, versions, previous, next
-    with django_assert_num_queries(8):
+    # the archive version (its ETag), cable, tags, recipients, references, cited by, versions,
+    # previous, next
+    with django_assert_num_queries(9):
         client.get(reverse("cables:cable_detail", args=["07LIMA3673"]))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get(reverse("cables:cable_detail", args=["72TEHRAN1164"]))
 
 
@@ -410,3 +411,26 @@ def test_asking_for_all_facets_counts_them_without_a_limit(client, archive, slow
 
 def refids_matching(text: str) -> set[str]:
     return set(search.matching(Cable.objects.all(), text).values_list("refid", flat=True))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("cables:home"),
+        LIST,
+        LIST + "?q=shah",
+        LIST + "?tag=SNAR&format=csv",
+        LIST + "?format=json",
+        reverse("cables:cable_detail", args=["07LIMA3673"]),
+        reverse("cables:cable_raw", args=["07LIMA3673"]),
+        reverse("cables:origin_list"),
+        reverse("cables:tag_list"),
+    ],
+)
+def test_pages_are_revalidated_by_etag_until_the_archive_changes(client, archive, url):
+    first = client.get(url)
+    assert first.status_code == 200 and "no-cache" in first["Cache-Control"]
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and not again.content
+    make_cable("09NEWCABLE1", body="A cable that changes the archive.")
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
