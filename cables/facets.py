@@ -130,11 +130,17 @@ class Summary:
         )
 
 
-def summarize(queryset: QuerySet, *, milliseconds: int | None = None) -> Summary:
+def summarize(
+    queryset: QuerySet,
+    *,
+    milliseconds: int | None = None,
+    count: Callable[[], int] | None = None,
+) -> Summary:
     """Count, facets and chart of the filtered cables in one query (none when cached).
 
-    Given a time limit, a summary that runs past it is given up for the count alone, as
-    Datasette gives up a facet: the page is never held up by counts a reader can ask for.
+    Given a time limit, a summary that runs past it is given up for the count alone (by
+    `count`, or of the queryset), as Datasette gives up a facet: the page is never held up by
+    counts a reader can ask for.
     """
     if not queryset.query.where:
         return unfiltered("summary", lambda: _summarize(queryset))
@@ -144,7 +150,7 @@ def summarize(queryset: QuerySet, *, milliseconds: int | None = None) -> Summary
         with time_limit(milliseconds):
             return _summarize(queryset)
     except OutOfTime:
-        return Summary(count=queryset.count(), complete=False)
+        return Summary(count=count() if count else queryset.count(), complete=False)
 
 
 def _summarize(queryset: QuerySet) -> Summary:

@@ -142,6 +142,20 @@ class CableFilter(django_filters.FilterSet):
             return None
         return search.by_relevance(self.without_text().for_list(), self.text)
 
+    def dated_ids(self, ordered: QuerySet, start: int, stop: int):
+        """Rows start..stop of `ordered` (a date order of the filtered cables), as ids."""
+        if self.text and self.form.is_valid():
+            ids = search.dated_ids(self.without_text(), self.text, ordered, start, stop)
+            if ids is not None:
+                return ids
+        return ordered.values("pk")[start:stop]
+
+    def count(self) -> int:
+        """How many cables the filters keep, the text query counted by the search backend."""
+        if self.text and self.form.is_valid():
+            return search.count_matching(self.without_text(), self.text)
+        return self.qs.count()
+
     def without_text(self) -> QuerySet:
         """The cables that every filter but the text query keeps."""
         queryset = self.queryset.all()

@@ -1,6 +1,8 @@
 """The pages users see. The work sits in filters, facets, search and QuerySet methods."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
@@ -44,9 +46,13 @@ class ArchivePaginator(Paginator):
         count: int,
         ranked: search.Ranking | None = None,
         ranked_count: int = 0,
+        dated_ids: Callable[[QuerySet, int, int], Any] | None = None,
     ) -> None:
         super().__init__(dated, per_page)
         self.known_count = count
+        self.dated_ids = dated_ids or (
+            lambda queryset, start, stop: queryset.values("pk")[start:stop]
+        )
         self.ranked, self.ranked_count = ranked, ranked_count if ranked is not None else 0
 
     @property
@@ -71,9 +77,8 @@ class ArchivePaginator(Paginator):
             return rows
         return self.rows(self.object_list, start, stop)
 
-    @staticmethod
-    def rows(queryset: QuerySet, start: int, stop: int) -> list:
-        return list(queryset.filter(pk__in=queryset.values("pk")[start:stop]))
+    def rows(self, queryset: QuerySet, start: int, stop: int) -> list:
+        return list(queryset.filter(pk__in=self.dated_ids(queryset, start, stop)))
 
 
 def paginate(filterset: CableFilter, number: str | None, count: int):
@@ -84,6 +89,7 @@ def paginate(filterset: CableFilter, number: str | None, count: int):
         count=count,
         ranked=ranked,
         ranked_count=search.ranked_count(count) if ranked is not None else 0,
+        dated_ids=filterset.dated_ids,
     )
     try:
         page = paginator.page(number or 1)
@@ -128,7 +134,7 @@ def cable_list(request: HttpRequest) -> HttpResponse:
     if output == "atom":
         return CableFeed()(request)
     limit = None if request.GET.get("facets") == "all" else settings.FACETS_TIME_LIMIT_MS
-    summary = summarize(filterset.qs, milliseconds=limit)
+    summary = summarize(filterset.qs, milliseconds=limit, count=filterset.count)
     page = paginate(filterset, request.GET.get("page"), summary.count)
     facets = facet_results(filterset.qs, request.GET, summary=summary)
     if output == "json":

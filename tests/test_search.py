@@ -182,3 +182,11 @@ def test_prefix_near_and_not_rank_and_highlight(near):
     assert [cable.refid for cable in ranked[0:10]] == ["09SAOPAULO1"]
     snippet = search.snippets([near["close"].pk], "heroi*")[near["close"].pk]
     assert "<mark>heroin</mark>" in snippet
+
+
+@pytest.mark.parametrize("text", ["shah", "cocaine OR executions", "NEAR(coca eradication, 3)"])
+def test_counting_matches_agrees_with_the_matches_with_or_without_other_filters(archive, text):
+    everything = Cable.objects.all()
+    assert search.count_matching(everything, text) == len(matches(text))
+    secret = Cable.objects.filter(classification="SECRET")
+    assert search.count_matching(secret, text) == search.matching(secret, text).count()

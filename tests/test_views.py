@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cables import search
@@ -434,3 +435,15 @@ def test_pages_are_revalidated_by_etag_until_the_archive_changes(client, archive
     assert again.status_code == 304 and not again.content
     make_cable("09NEWCABLE1", body="A cable that changes the archive.")
     assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+def test_a_date_order_of_a_search_walks_the_date_index_on_sqlite(client, archive):
+    with CaptureQueriesContext(connection) as queries:
+        newest = listed(client.get(LIST, {"q": "shah", "sort": "newest"}))
+    hinted = any("INDEXED BY cable_created_id" in q["sql"] for q in queries.captured_queries)
+    assert hinted == (connection.vendor == "sqlite")
+    shah = Cable.objects.filter(refid__in=refids_matching("shah"))
+    assert newest == list(shah.order_by("-created", "-id").values_list("refid", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        client.get(LIST, {"q": "shah", "sort": "newest", "classification": "SECRET"})
+    assert not any("INDEXED BY" in q["sql"] and "created_id" in q["sql"] for q in queries)

@@ -13,7 +13,7 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Expression, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -31,6 +31,8 @@ __all__ = [
     "SearchBackend",
     "backend",
     "by_relevance",
+    "count_matching",
+    "dated_ids",
     "highlight_body",
     "index_cables",
     "marked",
@@ -109,6 +111,21 @@ def by_relevance(queryset: QuerySet[Cable], text: str) -> Ranking:
     how long it is. `queryset` holds every other filter: the ranking does the matching."""
     query = parse_query(text)
     return backend().by_relevance(queryset, query) if query else queryset.none()
+
+
+def count_matching(queryset: QuerySet[Cable], text: str) -> int:
+    """How many cables of `queryset` (every other filter) match the query."""
+    query = parse_query(text)
+    return backend().count(queryset, query) if query else 0
+
+
+def dated_ids(
+    queryset: QuerySet[Cable], text: str, ordered: QuerySet[Cable], start: int, stop: int
+) -> Expression | None:
+    """Rows start..stop of `ordered`, the matches of `queryset` by date, as an id subquery
+    written for this database; None where the database plans it well alone."""
+    query = parse_query(text)
+    return backend().dated_ids(queryset, ordered, start, stop) if query else None
 
 
 def ranked_count(total: int | None) -> int | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
-from django.db.models import QuerySet
+from django.db.models import Expression, QuerySet
 
 from ..models import Cable
 from .query import Query
@@ -43,6 +43,16 @@ class SearchBackend:
     def by_relevance(self, queryset: QuerySet[Cable], query: Query) -> Ranking:
         """The ranked head of the matches among `queryset`, best first (see `ranked_count`)."""
         raise NotImplementedError
+
+    def count(self, queryset: QuerySet[Cable], query: Query) -> int:
+        """How many cables of `queryset` match."""
+        return self.matching(queryset, query).count()
+
+    def dated_ids(
+        self, queryset: QuerySet[Cable], ordered: QuerySet[Cable], start: int, stop: int
+    ) -> Expression | None:
+        """Rows start..stop of `ordered` (the matches by date) as a subquery, or None."""
+        return None
 
     def ranked_count(self, total: int | None) -> int | None:
         """How many of `total` matches `by_relevance` ranks (None: all)."""
