@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from .. import search
 from ..models import (
+    ArchiveState,
     Cable,
     CableTag,
     CableVersion,
@@ -148,6 +149,7 @@ class Writer:
         plan = _plan(parsed, _stored({item.cable.refid for item in parsed}), summary)
         if not plan.final:
             return
+        ArchiveState.changed()
         origins = _origin_ids({final.incoming.cable.origin for final in plan.final.values()})
         changed = {r: f.cable_id for r, f in plan.final.items() if f.cable_id is not None}
         drawn = self.db.new_ids(Cable, len(plan.new)) if plan.new else []
@@ -198,6 +200,7 @@ class Writer:
         )
         _resolve_references_to(list(renamed))
         search.index_cables(sorted(searched))
+        ArchiveState.changed()
 
     def _create_cables(
         self, plan: _Plan, origins: dict[str, int], drawn: list[int] | None
