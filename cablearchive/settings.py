@@ -147,6 +147,8 @@ CACHES = cache_settings(os.environ.get("CACHE_URL", ""))
 
 # A search whose facet counts take longer is shown with its count alone (?facets=all counts them).
 FACETS_TIME_LIMIT_MS = int(os.environ.get("CABLEARCHIVE_FACETS_TIME_LIMIT_MS", "250"))
+# CSV exports walk every matching cable: each client gets this many a minute.
+CABLEARCHIVE_EXPORTS_PER_MINUTE = int(os.environ.get("CABLEARCHIVE_EXPORTS_PER_MINUTE", "10"))
 CABLEARCHIVE_MAX_UPLOAD_BYTES = int(os.environ.get("CABLEARCHIVE_MAX_UPLOAD_BYTES", 4 * 1024**3))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024**2
 FILE_UPLOAD_TEMP_DIR = os.environ.get("CABLEARCHIVE_UPLOAD_TEMP_DIR") or None

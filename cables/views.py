@@ -24,6 +24,7 @@ from .facets import Period, facet_results, summarize, unfiltered
 from .feeds import CableFeed
 from .filters import SORTS, CableFilter
 from .models import Cable, CableAlias, CableTag, Origin, OriginAlias, Recipient, Tag
+from .ratelimit import retry_after
 
 PAGE_SIZE = 50
 FIRST_YEAR, LAST_YEAR = 1966, 2010
@@ -130,6 +131,9 @@ def cable_list(request: HttpRequest) -> HttpResponse:
     filterset = CableFilter(request.GET, queryset=Cable.objects.all())
     output = request.GET.get("format", "html")
     if output == "csv":
+        wait = retry_after(request, "csv", settings.CABLEARCHIVE_EXPORTS_PER_MINUTE)
+        if wait is not None:
+            return too_many_exports(wait)
         return exports.csv_response(filterset.ordered(), request)
     if output == "atom":
         return CableFeed()(request)
@@ -269,6 +273,13 @@ def page_links(request: HttpRequest, page) -> dict[str, str]:
     if page.has_next():
         links |= {"next": url(page.next_page_number()), "last": url(page.paginator.num_pages)}
     return links
+
+
+def too_many_exports(wait: int) -> HttpResponse:
+    message = f"Too many CSV exports from your address in the last minute; try again in {wait} s.\n"
+    response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def all_facets_url(request: HttpRequest) -> str:
