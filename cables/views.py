@@ -16,7 +16,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import display, exports, search
 from .conditional import revalidated
@@ -102,7 +102,7 @@ def paginate(filterset: CableFilter, number: str | None, count: int):
     return page
 
 
-@require_GET
+@require_safe
 @revalidated
 def home(request: HttpRequest) -> HttpResponse:
     summary = summarize(Cable.objects.all())
@@ -122,7 +122,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "cables/home.html", context)
 
 
-@require_GET
+@require_safe
 @revalidated
 def cable_list(request: HttpRequest) -> HttpResponse:
     renamed = renamed_origins(request)
@@ -158,7 +158,7 @@ def cable_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cables/cable_list.html", context)
 
 
-@require_GET
+@require_safe
 @revalidated
 def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
     cable = Cable.objects.for_detail().filter(refid=refid).first()
@@ -182,7 +182,7 @@ def cable_detail(request: HttpRequest, refid: str) -> HttpResponse:
     return render(request, "cables/cable_detail.html", context)
 
 
-@require_GET
+@require_safe
 @revalidated
 def cable_raw(request: HttpRequest, refid: str) -> HttpResponse:
     raw = Cable.objects.filter(refid=refid).values_list("raw", flat=True).first()
@@ -213,7 +213,7 @@ def renamed_origins(request: HttpRequest) -> str | None:
     return f"{request.path}?{params.urlencode()}"
 
 
-@require_GET
+@require_safe
 @revalidated
 def origin_list(request: HttpRequest) -> HttpResponse:
     years = unfiltered("origin-years", origin_years)
@@ -235,7 +235,7 @@ def origin_years() -> dict[int, dict[str, int]]:
     return years
 
 
-@require_GET
+@require_safe
 @revalidated
 def tag_list(request: HttpRequest) -> HttpResponse:
     counts = unfiltered("tag-counts", tag_counts)

@@ -447,3 +447,9 @@ def test_a_date_order_of_a_search_walks_the_date_index_on_sqlite(client, archive
     with CaptureQueriesContext(connection) as queries:
         client.get(LIST, {"q": "shah", "sort": "newest", "classification": "SECRET"})
     assert not any("INDEXED BY" in q["sql"] and "created_id" in q["sql"] for q in queries)
+
+
+def test_public_pages_answer_head_with_their_etag(client, archive):
+    head = client.head(LIST)
+    assert head.status_code == 200 and not head.content
+    assert head["ETag"] == client.get(LIST)["ETag"]
