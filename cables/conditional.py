@@ -2,16 +2,14 @@
 
 A reader's browser, or a proxy in front of several web processes, asks again with If-None-Match
 and gets a 304 instead of the page while nothing changed. The tag is the archive version (one
-query over indexes, see facets.VERSION_SQL) and a digest of the code and templates that render
-it, so the same on every process of a deployment and new after an upgrade.
+row, see models.ArchiveState) and a digest of the code and templates that render it
+(cables.release), so the same on every process of a deployment and new after an upgrade.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from django.http import HttpRequest
@@ -19,19 +17,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition
 
 from .facets import archive_version, known_version
-
-_ROOT = Path(__file__).resolve().parent.parent
-
-
-@cache
-def release() -> str:
-    """A digest of what renders the pages: the app's code and the templates."""
-    digest = hashlib.sha1()
-    for folder, pattern in (("cables", "**/*.py"), ("templates", "**/*.html")):
-        for path in sorted((_ROOT / folder).glob(pattern)):
-            digest.update(path.relative_to(_ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+from .release import release
 
 
 def archive_etag(request: HttpRequest, *args: object, **kwargs: object) -> str:

@@ -22,6 +22,7 @@ from django.db.models import CharField, Func, QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from .release import release
 from .timelimit import OutOfTime, time_limit
 
 T = TypeVar("T")
@@ -192,7 +193,8 @@ def unfiltered(name: str, compute: Callable[[], T]) -> T:
 
 def cache_key(name: str) -> str:
     where = {k: connection.settings_dict.get(k) for k in ("ENGINE", "NAME", "HOST", "PORT")}
-    version = hashlib.sha1(repr((where, archive_version())).encode()).hexdigest()
+    # The release too: a migration may change what a figure counts without a new generation.
+    version = hashlib.sha1(repr((where, release(), archive_version())).encode()).hexdigest()
     return f"cablearchive:{name}:{version}"
 
 

@@ -89,3 +89,12 @@ def test_a_change_to_the_archive_changes_the_key(archive):
     before = facets.cache_key("summary")
     make_cable("09NEWCABLE1", body="A cable that changes the archive.")
     assert facets.cache_key("summary") != before
+
+
+@pytest.mark.django_db
+def test_an_upgrade_changes_the_key_of_whole_archive_figures(monkeypatch):
+    from cables import facets
+
+    before = facets.cache_key("summary")
+    monkeypatch.setattr(facets, "release", lambda: "another release")
+    assert facets.cache_key("summary") != before
