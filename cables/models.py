@@ -222,7 +222,7 @@ class Cable(models.Model):
             models.Index(fields=["created", "id"], name="cable_created_id"),
             models.Index(fields=["updated_at"], name="cable_updated_at"),
             # Everything a summary reads of a cable, so counting the matches of a common word
-            # reads this index, not the rows (see facets.SUMMARY_SOURCE).
+            # reads this index, not the rows (see facets._summarize).
             models.Index(
                 fields=["id", "origin", "classification", "created"], name="cable_summary"
             ),

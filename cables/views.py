@@ -47,13 +47,11 @@ class ArchivePaginator(Paginator):
         count: int,
         ranked: search.Ranking | None = None,
         ranked_count: int = 0,
-        dated_ids: Callable[[QuerySet, int, int], Any] | None = None,
+        dated_ids: Callable[[QuerySet, int, int], Any],
     ) -> None:
         super().__init__(dated, per_page)
         self.known_count = count
-        self.dated_ids = dated_ids or (
-            lambda queryset, start, stop: queryset.values("pk")[start:stop]
-        )
+        self.dated_ids = dated_ids
         self.ranked, self.ranked_count = ranked, ranked_count if ranked is not None else 0
 
     @property

@@ -54,6 +54,11 @@ class SearchBackend:
         """Rows start..stop of `ordered` (the matches by date) as a subquery, or None."""
         return None
 
+    def reading_index(self, sql: str, index: str) -> str:
+        """The SQL of a query over the cables, told to read them through `index` where this
+        database's planner would read each row instead."""
+        return sql
+
     def ranked_count(self, total: int | None) -> int | None:
         """How many of `total` matches `by_relevance` ranks (None: all)."""
         return total
