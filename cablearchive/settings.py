@@ -146,6 +146,8 @@ UPLOAD_ROOT = Path(os.environ.get("CABLEARCHIVE_UPLOAD_ROOT", BASE_DIR / "var" /
 CACHES = cache_settings(os.environ.get("CACHE_URL", ""))
 
 # A search whose facet counts take longer is shown with its count alone (?facets=all counts them).
+# Any one query of a list page runs at most this long (a hostile search is stopped, not served).
+CABLEARCHIVE_SEARCH_TIME_LIMIT_MS = int(os.environ.get("CABLEARCHIVE_SEARCH_TIME_LIMIT_MS", "5000"))
 FACETS_TIME_LIMIT_MS = int(os.environ.get("CABLEARCHIVE_FACETS_TIME_LIMIT_MS", "250"))
 # CSV exports walk every matching cable: each client gets this many a minute.
 CABLEARCHIVE_EXPORTS_PER_MINUTE = int(os.environ.get("CABLEARCHIVE_EXPORTS_PER_MINUTE", "10"))

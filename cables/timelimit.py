@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -52,12 +53,19 @@ def _postgres(limit: int) -> Iterator[None]:
         raise
 
 
+# The deadlines of the limits in force, innermost last: the nearest one applies.
+_deadlines: ContextVar[tuple[float, ...]] = ContextVar("sqlite_deadlines", default=())
+
+
 @contextmanager
 def _sqlite(limit: int) -> Iterator[None]:
     connection.ensure_connection()
     driver: Any = connection.connection
-    deadline = time.monotonic() + limit / 1000
-    driver.set_progress_handler(lambda: int(time.monotonic() > deadline), _SQLITE_STEPS)
+    outer = _deadlines.get()
+    deadlines = (*outer, time.monotonic() + limit / 1000)
+    token = _deadlines.set(deadlines)
+    nearest = min(deadlines)
+    driver.set_progress_handler(lambda: int(time.monotonic() > nearest), _SQLITE_STEPS)
     try:
         yield
     except OperationalError as exc:
@@ -65,4 +73,9 @@ def _sqlite(limit: int) -> Iterator[None]:
             raise OutOfTime(f"stopped after {limit} ms") from exc
         raise
     finally:
-        driver.set_progress_handler(None, 0)
+        _deadlines.reset(token)
+        if outer:
+            again = min(outer)
+            driver.set_progress_handler(lambda: int(time.monotonic() > again), _SQLITE_STEPS)
+        else:
+            driver.set_progress_handler(None, 0)

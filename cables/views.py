@@ -25,6 +25,7 @@ from .feeds import CableFeed
 from .filters import SORTS, CableFilter
 from .models import Cable, CableAlias, CableTag, Origin, OriginAlias, Recipient, Tag
 from .ratelimit import retry_after
+from .timelimit import OutOfTime, time_limit
 
 PAGE_SIZE = 50
 FIRST_YEAR, LAST_YEAR = 1966, 2010
@@ -135,6 +136,18 @@ def cable_list(request: HttpRequest) -> HttpResponse:
         return exports.csv_response(filterset.ordered(), request)
     if output == "atom":
         return CableFeed()(request)
+    try:
+        with time_limit(settings.CABLEARCHIVE_SEARCH_TIME_LIMIT_MS):
+            return _list_page(request, filterset, output)
+    except OutOfTime:
+        message = (
+            "This search took too long and was stopped. Try fewer words, fewer prefixes (word*) "
+            "or another filter beside it.\n"
+        )
+        return HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+
+
+def _list_page(request: HttpRequest, filterset: CableFilter, output: str) -> HttpResponse:
     limit = None if request.GET.get("facets") == "all" else settings.FACETS_TIME_LIMIT_MS
     summary = summarize(filterset.qs, milliseconds=limit, count=filterset.count)
     page = paginate(filterset, request.GET.get("page"), summary.count)

@@ -67,3 +67,11 @@ def test_the_stop_words_are_postgresqls_own_list():
         pytest.skip("PostgreSQL's tsearch_data is not installed here")
     words = {line.strip() for line in installed[-1].read_text().splitlines()} - {""}
     assert words == STOP_WORDS
+
+
+def test_a_query_has_at_most_three_prefixes():
+    assert len(parse_query("gov* emb* min*").clauses) == 3
+    with pytest.raises(QueryError, match="at most 3 prefixes"):
+        parse_query("gov* emb* min* pol*")
+    with pytest.raises(QueryError, match="at most 3 prefixes"):
+        parse_query("gov* emb* min* NEAR(pol* sec, 5)")

@@ -35,3 +35,11 @@ def test_other_database_errors_pass_through():
     with pytest.raises(Exception) as caught, time_limit(5000), connection.cursor() as cursor:
         cursor.execute("SELECT * FROM no_such_table")
     assert not isinstance(caught.value, OutOfTime)
+
+
+def test_an_inner_limit_ends_and_the_outer_one_still_holds():
+    with pytest.raises(OutOfTime), time_limit(100):
+        with time_limit(5000), connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        with connection.cursor() as cursor:
+            cursor.execute(LONG)

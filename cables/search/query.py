@@ -16,6 +16,7 @@ MAX_CHARACTERS = 1000
 MAX_TERMS = 64
 MIN_PREFIX = 3  # letters before a `*`: shorter prefixes expand to most of the index
 NEAR_DISTANCE, MAX_NEAR_DISTANCE = 10, 100
+MAX_PREFIXES = 3  # each expands to every indexed word it starts
 MAX_NEARS = 4  # PostgreSQL spells each NEAR as 2 x (distance + 1) alternatives
 
 # PostgreSQL's own english stop-word file (tsearch_data/english.stop, the Snowball list), so
@@ -121,6 +122,10 @@ def parse_query(text: str) -> Query:
         join_next = negate_next = False
     query = Query(text, tuple(map(tuple, clauses)), tuple(excluded))
     terms = [*(term for clause in query.clauses for term in clause), *query.excluded]
+    prefixes = [t for t in terms if isinstance(t, Phrase) and t.prefix]
+    prefixes += [p for t in terms if isinstance(t, Near) for p in t.parts if p.prefix]
+    if len(prefixes) > MAX_PREFIXES:
+        raise QueryError(f"a search has at most {MAX_PREFIXES} prefixes (word*)")
     if sum(isinstance(term, Near) for term in terms) > MAX_NEARS:
         raise QueryError(f"a search has at most {MAX_NEARS} NEARs")
     return query
