@@ -1,5 +1,6 @@
 """One settings file, driven by the environment (see the table in README.md)."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -30,6 +31,25 @@ def cache_settings(url: str) -> dict:
     raise ImproperlyConfigured(
         "CACHE_URL must start with redis://, rediss://, unix:// or locmem://"
     )
+
+
+def upload_storage(kind: str, options: str) -> dict:
+    """CABLEARCHIVE_UPLOAD_STORAGE: "filesystem", "database" or a storage class's dotted path."""
+    if kind == "filesystem":
+        return {"BACKEND": "cables.uploads.UploadFolderStorage"}
+    if kind == "database":
+        return {"BACKEND": "cables.blobstore.DatabaseStorage"}
+    if "." not in kind:
+        raise ImproperlyConfigured(
+            "CABLEARCHIVE_UPLOAD_STORAGE must be filesystem, database or a storage class's path"
+        )
+    try:
+        parsed = json.loads(options) if options else {}
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"CABLEARCHIVE_UPLOAD_STORAGE_OPTIONS is not JSON: {exc}"
+        ) from None
+    return {"BACKEND": kind, "OPTIONS": parsed}
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -141,8 +161,19 @@ STORAGES = {
 # Without collectstatic (development, tests) whitenoise serves straight from the finders.
 WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
-# Uploaded archives land here, outside STATIC_ROOT and never served.
+# Uploads wait for their import job in the "uploads" storage, never served. On PostgreSQL they
+# are kept in the database itself, so a worker on any machine can read them; "filesystem" keeps
+# them under UPLOAD_ROOT, and a dotted path names any Django storage (options as JSON).
 UPLOAD_ROOT = Path(os.environ.get("CABLEARCHIVE_UPLOAD_ROOT", BASE_DIR / "var" / "uploads"))
+STORAGES["uploads"] = upload_storage(
+    os.environ.get("CABLEARCHIVE_UPLOAD_STORAGE")
+    or (
+        "database"
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+        else "filesystem"
+    ),
+    os.environ.get("CABLEARCHIVE_UPLOAD_STORAGE_OPTIONS", ""),
+)
 CACHES = cache_settings(os.environ.get("CACHE_URL", ""))
 
 # A search whose facet counts take longer is shown with its count alone (?facets=all counts them).

@@ -366,9 +366,9 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
         # With the job gone nothing would point at its folder any more.
-        paths = [path for job in queryset for path in job.upload_paths()]
+        keys = [key for job in queryset for key in job.upload_keys()]
         super().delete_queryset(request, queryset)
-        transaction.on_commit(lambda: remove_stored(paths))
+        transaction.on_commit(lambda: remove_stored(keys))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -457,8 +457,9 @@ class ImportJob(models.Model):
     def __str__(self) -> str:
         return f"Import #{self.pk} ({self.get_status_display()})"
 
-    def upload_paths(self) -> list[str]:
-        return [entry["path"] for entry in self.files]
+    def upload_keys(self) -> list[str]:
+        """The names of its files in the uploads storage."""
+        return [entry["key"] for entry in self.files]
 
     def pending_rejections(self) -> "models.QuerySet[RejectedRecord]":
         return self.rejections.filter(status=RejectedRecord.Status.PENDING)
@@ -593,3 +594,34 @@ def archive_changed(sender: type[models.Model], **kwargs: object) -> None:
     """post_save / post_delete of a model the pages show."""
     if not kwargs.get("raw"):
         ArchiveState.changed()
+
+
+class StoredUpload(models.Model):
+    """An upload kept in the database (DatabaseStorage), where any machine's worker can read it."""
+
+    name = models.CharField(max_length=1000, unique=True)
+    size = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stored upload")
+        verbose_name_plural = _("stored uploads")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StoredUploadChunk(models.Model):
+    """One slice of a stored upload; every slice but the last holds exactly the chunk size."""
+
+    upload = models.ForeignKey(StoredUpload, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "index"], name="stored_upload_chunk_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id} #{self.index}"

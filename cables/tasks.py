@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -19,7 +18,7 @@ from .importing import ImportObserver, ImportSummary, cable_json, count_records,
 from .models import ImportJob, RejectedRecord
 from .parser import ParsedCable
 from .readers import RawRecord
-from .uploads import remove_stored
+from .uploads import fetched, kept, remove_stored
 
 PREVIEW_LIMIT = 20
 # A running job that has shown no sign of life for this long has probably lost its worker.
@@ -31,19 +30,21 @@ def run_import_job(job_id: int) -> dict[str, int]:
     """Import a job's uploaded files through the one write path, recording progress on the job."""
     job = ImportJob.objects.get(pk=job_id)
     job.start()
-    paths = job.upload_paths()
+    keys = job.upload_keys()
     try:
-        _require_files(paths)
-        job.expect(count_records(paths, format=job_format(job)))
-        summary = import_paths(
-            paths,
-            format=job_format(job),
-            dry_run=job.dry_run,
-            observer=JobObserver(job, PREVIEW_LIMIT),
-            # Forking parse workers from a threaded process (the development server running
-            # the job in-process) can deadlock on a lock held by another thread.
-            workers=None if threading.active_count() == 1 else 1,
-        )
+        with fetched(keys) as paths:
+            job.expect(count_records(paths, format=job_format(job)))
+            summary = import_paths(
+                paths,
+                format=job_format(job),
+                dry_run=job.dry_run,
+                observer=JobObserver(job, PREVIEW_LIMIT),
+                # Forking parse workers from a threaded process (the development server running
+                # the job in-process) can deadlock on a lock held by another thread.
+                workers=None if threading.active_count() == 1 else 1,
+                # Rows name the upload by its storage key, the same on every machine.
+                labels=dict(zip(map(str, paths), keys, strict=True)),
+            )
     except Exception as exc:
         job.fail(exc)
         raise
@@ -100,19 +101,21 @@ def release_uploads(job: ImportJob) -> bool:
     """Delete a job's uploads if it is done and no pending rejection may need the original files."""
     if not ImportJob.objects.releasable().filter(pk=job.pk).exists():
         return False
-    remove_stored(job.upload_paths())
+    remove_stored(job.upload_keys())
     return True
 
 
 def kept_files(job: ImportJob) -> list[dict[str, Any]]:
-    """The job's uploads still on disk, each with how many pending rejections came from it."""
-    on_disk = [entry for entry in job.files if Path(entry["path"]).exists()]
-    if not on_disk:
+    """The job's uploads still stored, each with how many pending rejections came from it."""
+    still = set(kept(job.upload_keys()))
+    if not still:
         return []
     counts: Counter[str] = Counter()
     for source, count in _pending_by_source(job):
         counts[source.split("!", 1)[0]] += count
-    return [{**entry, "pending": counts[entry["path"]]} for entry in on_disk]
+    return [
+        {**entry, "pending": counts[entry["key"]]} for entry in job.files if entry["key"] in still
+    ]
 
 
 def _pending_by_source(job: ImportJob) -> list[tuple[str, int]]:
@@ -140,9 +143,3 @@ def _touched_rejections(job: ImportJob) -> set[int]:
 def job_format(job: ImportJob) -> str | None:
     """The format the uploader forced, stored beside each file; None lets the readers detect it."""
     return next((entry["format"] for entry in job.files if entry.get("format")), None)
-
-
-def _require_files(paths: list[str]) -> None:
-    missing = [path for path in paths if not Path(path).exists()]
-    if missing:
-        raise FileNotFoundError("the uploaded file is gone: " + ", ".join(missing))

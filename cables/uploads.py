@@ -1,20 +1,26 @@
-"""Uploaded files: streamed to disk under a size limit, sniffed, stored outside anything served.
+"""Uploaded files: streamed to local disk under a size limit, sniffed and checked there, then
+kept in the "uploads" storage (a folder, the database, or any Django storage) for the import job.
 
-The admin's import page is the only caller; the import itself runs later in `cables.tasks`.
+The admin's import page stores them; the job, in `cables.tasks`, fetches them wherever it runs.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import secrets
 import shutil
+import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from django.conf import settings
-from django.core.files.move import file_move_safe
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.utils import timezone
@@ -27,6 +33,7 @@ ARCHIVE_LIMITS = DEFAULT_LIMITS
 SNIFF_BYTES = 8192
 # Multipart boundaries and field headers ride on top of the files themselves.
 MULTIPART_SLACK = 1024 * 1024
+COPY_BYTES = 1024 * 1024
 
 ARCHIVE_KINDS = {"zip": ".zip", "tar.gz": ".tar.gz", "tar": ".tar", "gz": ".gz"}
 TEXT_KINDS = {"html": ".html", "csv": ".csv", "text": ".txt"}
@@ -46,12 +53,12 @@ class UploadRejected(Exception):
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     name: str  # as the browser sent it, for display only
-    path: Path
+    key: str  # its name in the uploads storage
     kind: str  # "zip", "tar.gz", "tar", "gz", "html", "csv" or "text"
     size: int
 
     def as_json(self) -> dict[str, str | int]:
-        return {"name": self.name, "path": str(self.path), "kind": self.kind, "size": self.size}
+        return {"name": self.name, "key": self.key, "kind": self.kind, "size": self.size}
 
 
 def max_upload_bytes() -> int:
@@ -131,67 +138,133 @@ def stored_name(original: str, kind: str) -> str:
     return name if name.lower().endswith(suffix) else name + suffix
 
 
-def new_upload_dir() -> Path:
-    root = Path(settings.UPLOAD_ROOT)
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder = root / f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
-    folder.mkdir(mode=0o700)
-    return folder
+class UploadFolderStorage(FileSystemStorage):
+    """Uploads under UPLOAD_ROOT, read from the settings each time so a test can move it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("file_permissions_mode", 0o600)
+        kwargs.setdefault("directory_permissions_mode", 0o700)
+        super().__init__(**kwargs)
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(self._location or settings.UPLOAD_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
+def upload_storage() -> Storage:
+    return storages["uploads"]
 
 
 def store_uploads(files: Iterable[UploadedFile]) -> list[StoredFile]:
-    """Move each upload into a fresh folder under UPLOAD_ROOT, sniffed and checked.
+    """Check each upload on local disk, then save it in the uploads storage under a fresh folder.
 
     Any refusal removes everything stored so far, so a refused form leaves nothing behind.
     """
-    folder = new_upload_dir()
+    folder = f"{timezone.now():%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
+    stored: list[StoredFile] = []
     try:
-        return [_store_one(upload, folder, index) for index, upload in enumerate(files)]
+        for index, upload in enumerate(files):
+            stored.append(_store_one(upload, f"{folder}/{index:03d}"))
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_stored(item.key for item in stored)
         raise
+    return stored
 
 
-def _store_one(upload: UploadedFile, folder: Path, index: int) -> StoredFile:
+def _store_one(upload: UploadedFile, folder: str) -> StoredFile:
     name = upload.name or "upload"
-    target_dir = folder / f"{index:03d}"
-    target_dir.mkdir(mode=0o700)
-    temporary = target_dir / "incoming"
-    _save(upload, temporary)
-    try:
-        kind = sniff(temporary)
-    except UploadRejected as exc:
-        raise UploadRejected(f"{name}: {exc}") from exc
-    target = target_dir / stored_name(name, kind)
-    temporary.rename(target)
-    if kind in ARCHIVE_KINDS:
+    with _local_copy(upload) as local:
         try:
-            check_archive(target, ARCHIVE_LIMITS)
-        except ArchiveRejected as exc:
-            reason = str(exc).removeprefix(f"{target.name}: ")
-            raise UploadRejected(f"{name}: {reason}") from exc
-    return StoredFile(name=name, path=target, kind=kind, size=target.stat().st_size)
+            kind = sniff(local)
+        except UploadRejected as exc:
+            raise UploadRejected(f"{name}: {exc}") from exc
+        if kind in ARCHIVE_KINDS:
+            try:
+                check_archive(local, ARCHIVE_LIMITS)
+            except ArchiveRejected as exc:
+                reason = str(exc).removeprefix(f"{local.name}: ")
+                raise UploadRejected(f"{name}: {reason}") from exc
+        size = local.stat().st_size
+        with local.open("rb") as handle:
+            key = upload_storage().save(f"{folder}/{stored_name(name, kind)}", _LocalFile(handle))
+    return StoredFile(name=name, key=key, kind=kind, size=size)
 
 
-def _save(upload: UploadedFile, target: Path) -> None:
+class _LocalFile(File):
+    """A checked upload on local disk: a file-system storage moves it instead of copying it."""
+
+    def temporary_file_path(self) -> str:
+        return str(self.file.name)
+
+
+@contextmanager
+def _local_copy(upload: UploadedFile) -> Iterator[Path]:
     if hasattr(upload, "temporary_file_path"):
-        file_move_safe(upload.temporary_file_path(), str(target))
+        path = Path(upload.temporary_file_path())
+    else:
+        with tempfile.NamedTemporaryFile(
+            dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="upload-", delete=False
+        ) as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        path = Path(out.name)
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def fetched(keys: Sequence[str]) -> Iterator[list[Path]]:
+    """The stored uploads as local files, for the readers: in place on a file system, else copied
+    into a temporary folder that is removed afterwards."""
+    storage = upload_storage()
+    missing = [key for key in keys if not storage.exists(key)]
+    if missing:
+        raise FileNotFoundError("the uploaded file is gone: " + ", ".join(missing))
+    try:
+        in_place = [Path(storage.path(key)) for key in keys]
+    except NotImplementedError:
+        pass
+    else:
+        yield in_place
         return
-    with target.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="job-") as tmp:
+        paths = []
+        for index, key in enumerate(keys):
+            target = Path(tmp) / f"{index:03d}" / PurePosixPath(key).name
+            target.parent.mkdir()
+            with storage.open(key) as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, COPY_BYTES)
+            paths.append(target)
+        yield paths
 
 
-def remove_stored(paths: Iterable[str | Path]) -> None:
-    """Delete a job's upload folder; refuses anything outside UPLOAD_ROOT."""
-    root = Path(settings.UPLOAD_ROOT).resolve()
-    for path in paths:
-        folder = _job_folder(Path(path).resolve(), root)
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+def kept(keys: Iterable[str]) -> list[str]:
+    """Those of `keys` still in the uploads storage."""
+    storage = upload_storage()
+    return [key for key in keys if key and storage.exists(key)]
 
 
-def _job_folder(path: Path, root: Path) -> Path | None:
-    if not path.is_relative_to(root) or path == root:
-        return None
-    return root / path.relative_to(root).parts[0]
+def remove_stored(keys: Iterable[str]) -> None:
+    """Delete stored uploads by key, and on a file system the folders they leave empty."""
+    storage = upload_storage()
+    for key in keys:
+        if not key:
+            continue
+        storage.delete(key)
+        _remove_empty_folders(storage, key)
+
+
+def _remove_empty_folders(storage: Storage, key: str) -> None:
+    parent = PurePosixPath(key).parent
+    while str(parent) not in ("", "."):
+        try:
+            Path(storage.path(str(parent))).rmdir()
+        except (NotImplementedError, OSError):
+            return
+        parent = parent.parent

@@ -16,6 +16,7 @@ from django.utils import timezone
 from cables import uploads
 from cables.archives import Limits
 from cables.models import Cable, ImportJob, RejectedRecord
+from tests.stored import is_kept, nothing_stored, store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -264,13 +265,13 @@ def test_the_progress_endpoint_reports_done_of_total_and_rejected(admin_client):
 
 def test_the_upload_is_deleted_once_its_job_is_done(admin_client, upload_root):
     post_files(admin_client, upload("lima.txt", LIMA_RAW.read_bytes()))
-    assert not Path(latest_job().files[0]["path"]).exists()
-    assert list(upload_root.iterdir()) == []
+    assert not is_kept(latest_job().files[0]["key"])
+    assert nothing_stored()
 
 
 def test_the_upload_is_kept_while_its_job_has_a_pending_rejection(admin_client, upload_root):
     post_files(admin_client, upload("lima.txt", LIMA_RAW.read_bytes()), upload("e.txt", b" \n"))
-    assert all(Path(entry["path"]).exists() for entry in latest_job().files)
+    assert all(is_kept(key) for key in latest_job().upload_keys())
 
 
 def test_the_job_page_says_which_files_are_kept_and_why(admin_client, upload_root):
@@ -278,7 +279,8 @@ def test_the_job_page_says_which_files_are_kept_and_why(admin_client, upload_roo
     job = latest_job()
     response = admin_client.get(reverse("admin:cables_importjob_progress", args=[job.pk]))
     kept = response.content.decode().split('id="job-kept-files"')[1]
-    assert job.files[1]["path"] in kept
+    assert "e.txt (1 pending rejected record from it)" in kept
+    assert str(upload_root) not in kept
     assert "1 pending rejected record" in kept
 
 
@@ -292,7 +294,7 @@ def test_resolving_the_last_rejection_of_a_job_deletes_its_upload(
         admin_client.post(url, {"raw": LIMA_RAW.read_text(), "_retry": "x"})
     record.refresh_from_db()
     assert record.status == RejectedRecord.Status.RESOLVED
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_deleting_the_last_rejection_of_a_job_deletes_its_upload(
@@ -304,7 +306,7 @@ def test_deleting_the_last_rejection_of_a_job_deletes_its_upload(
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(url, {"post": "yes"})
     assert not RejectedRecord.objects.exists()
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_deleting_a_job_deletes_the_uploads_it_kept(
@@ -312,12 +314,12 @@ def test_deleting_a_job_deletes_the_uploads_it_kept(
 ):
     post_files(admin_client, upload("e.txt", b" \n"))
     job = latest_job()
-    assert list(upload_root.iterdir()) != []
+    assert not nothing_stored()
     url = reverse("admin:cables_importjob_delete", args=[job.pk])
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(url, {"post": "yes"})
     assert not ImportJob.objects.exists()
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_deleting_rejections_in_bulk_deletes_the_upload_once_none_is_left(
@@ -329,23 +331,22 @@ def test_deleting_rejections_in_bulk_deletes_the_upload_once_none_is_left(
     delete = {"action": "delete_selected", "post": "yes"}
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(changelist, {**delete, "_selected_action": [first.pk]})
-    assert list(upload_root.iterdir()) != []
+    assert not nothing_stored()
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(changelist, {**delete, "_selected_action": [second.pk]})
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
-def test_retrying_a_job_keeps_a_rejection_the_operator_edited(admin_client, upload_root):
-    folder = upload_root / "kept" / "000"
-    folder.mkdir(parents=True)
-    kept = folder / "empty.txt"
-    kept.write_bytes(b"  \n")
+def test_retrying_a_job_keeps_a_rejection_the_operator_edited(admin_client, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"  \n")
+    kept = store(empty, "kept/000/empty.txt")
     job = ImportJob.objects.create(
         status=ImportJob.Status.FAILED,
-        files=[{"name": "empty.txt", "path": str(kept), "kind": "text", "size": 3}],
+        files=[{"name": "empty.txt", "key": kept, "kind": "text", "size": 3}],
     )
     record = RejectedRecord.objects.create(
-        source=str(kept), position="file", error="empty", raw="  \n", job=job
+        source=kept, position="file", error="empty", raw="  \n", job=job
     )
     change = reverse("admin:cables_rejectedrecord_change", args=[record.pk])
     admin_client.post(change, {"raw": "hand-fixed text, not yet re-run"})
@@ -370,12 +371,9 @@ def test_a_job_running_past_the_threshold_is_shown_as_stalled_with_a_retry(admin
 
 
 def test_a_stalled_job_can_be_retried(admin_client, upload_root):
-    folder = upload_root / "kept" / "000"
-    folder.mkdir(parents=True)
-    kept = folder / "lima.txt"
-    kept.write_bytes(LIMA_RAW.read_bytes())
+    kept = store(LIMA_RAW, "kept/000/lima.txt")
     job = running_job(minutes_ago=60)
-    files = [{"name": "lima.txt", "path": str(kept), "kind": "text", "size": 1}]
+    files = [{"name": "lima.txt", "key": kept, "kind": "text", "size": 1}]
     ImportJob.objects.filter(pk=job.pk).update(files=files)  # save() would count as progress
     admin_client.post(reverse("admin:cables_importjob_retry", args=[job.pk]))
     job.refresh_from_db()
@@ -397,14 +395,11 @@ def test_a_failed_job_says_why_and_offers_a_retry(admin_client):
 
 
 def test_retrying_a_failed_job_imports_its_kept_file(admin_client, upload_root):
-    folder = upload_root / "kept" / "000"
-    folder.mkdir(parents=True)
-    kept = folder / "lima.txt"
-    kept.write_bytes(LIMA_RAW.read_bytes())
+    kept = store(LIMA_RAW, "kept/000/lima.txt")
     job = ImportJob.objects.create(
         status=ImportJob.Status.FAILED,
         error="OperationalError: database is locked",
-        files=[{"name": "lima.txt", "path": str(kept), "kind": "text", "size": 1}],
+        files=[{"name": "lima.txt", "key": kept, "kind": "text", "size": 1}],
     )
     admin_client.post(reverse("admin:cables_importjob_retry", args=[job.pk]))
     job.refresh_from_db()
@@ -470,7 +465,7 @@ def test_a_dangerous_upload_is_refused_with_its_reason(admin_client, upload_root
     assert message in str(response.context["form"].errors["files"])
     assert not ImportJob.objects.exists()
     assert not Cable.objects.exists()
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_an_archive_with_too_many_members_is_refused(admin_client, upload_root, monkeypatch):
@@ -491,7 +486,7 @@ def test_one_bad_file_refuses_the_whole_upload(admin_client, upload_root):
         upload("evil.zip", malicious_zip("../evil")),
     )
     assert not ImportJob.objects.exists()
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_an_upload_over_the_size_limit_is_refused(admin_client, settings, upload_root):
@@ -501,13 +496,18 @@ def test_an_upload_over_the_size_limit_is_refused(admin_client, settings, upload
         response.context["form"].non_field_errors()
     )
     assert not ImportJob.objects.exists()
-    assert not upload_root.exists() or list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_the_uploaded_text_is_shown_escaped(admin_client):
     job = ImportJob.objects.create(
         files=[
-            {"name": "<script>alert(1)</script>.txt", "path": "/nowhere", "kind": "text", "size": 1}
+            {
+                "name": "<script>alert(1)</script>.txt",
+                "key": "nowhere/x.txt",
+                "kind": "text",
+                "size": 1,
+            }
         ]
     )
     response = admin_client.get(reverse("admin:cables_importjob_progress", args=[job.pk]))

@@ -74,3 +74,40 @@ def test_sqlite_keeps_the_long_texts_after_every_short_column():
         columns = [row[0] for row in cursor.fetchall()]
     assert columns[-4:] == ["header", "body", "raw", "search_vector"]
     assert columns.index("origin_id") < columns.index("header")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_that_named_their_uploads_by_path_name_them_by_storage_key(settings, tmp_path):
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+
+    from cables.models import ImportJob, RejectedRecord
+    from tests.conftest import DATA
+    from tests.stored import is_kept
+
+    settings.UPLOAD_ROOT = tmp_path / "uploads"
+    kept = settings.UPLOAD_ROOT / "20250101-old" / "000" / "pages.zip"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes((DATA / "import_07LIMA3673.txt").read_bytes())
+    try:
+        call_command("migrate", "cables", "0016", verbosity=0)
+        old = (
+            MigrationExecutor(connection)
+            .loader.project_state(("cables", "0016_archive_state"))
+            .apps
+        )
+        job = old.get_model("cables", "ImportJob").objects.create(
+            status="done",
+            files=[{"name": "pages.zip", "path": str(kept), "kind": "zip", "size": 1}],
+        )
+        old.get_model("cables", "RejectedRecord").objects.create(
+            source=f"{kept}!cable/a.html", error="e", job_id=job.pk
+        )
+    finally:
+        call_command("migrate", verbosity=0)
+    job = ImportJob.objects.get()
+    assert job.files == [
+        {"name": "pages.zip", "key": "20250101-old/000/pages.zip", "kind": "zip", "size": 1}
+    ]
+    assert is_kept("20250101-old/000/pages.zip")
+    assert RejectedRecord.objects.get().source == "20250101-old/000/pages.zip!cable/a.html"

@@ -78,7 +78,7 @@ def test_failing_a_job_deleted_meanwhile_does_not_raise():
 
 
 def test_reset_puts_a_failed_job_back_in_the_queue_as_if_never_run():
-    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING, files=[{"path": "/x"}])
+    job = ImportJob.objects.create(status=ImportJob.Status.RUNNING, files=[{"key": "x"}])
     job.start()
     job.record_progress(summary())
     job.fail(OSError("disk full"))
@@ -86,7 +86,7 @@ def test_reset_puts_a_failed_job_back_in_the_queue_as_if_never_run():
     job = stored(job)
     assert (job.status, job.error, job.started_at, job.finished_at) == ("queued", "", None, None)
     assert (job.total, job.done, job.new, job.rejected, job.new_refids) == (None, 0, 0, 0, [])
-    assert job.files == [{"path": "/x"}]
+    assert job.files == [{"key": "x"}]
 
 
 def test_queueing_notes_the_task_and_leaves_what_the_job_has_done_alone():
@@ -97,9 +97,9 @@ def test_queueing_notes_the_task_and_leaves_what_the_job_has_done_alone():
     assert (job.status, job.task_id) == (ImportJob.Status.DONE, "a" * 64)
 
 
-def test_the_upload_paths_are_those_of_its_files():
-    job = ImportJob(files=[{"path": "/up/a.zip", "name": "a.zip"}, {"path": "/up/b.csv"}])
-    assert job.upload_paths() == ["/up/a.zip", "/up/b.csv"]
+def test_the_upload_keys_are_those_of_its_files():
+    job = ImportJob(files=[{"key": "up/a.zip", "name": "a.zip"}, {"key": "up/b.csv"}])
+    assert job.upload_keys() == ["up/a.zip", "up/b.csv"]
 
 
 def test_pending_rejections_leave_out_the_resolved_ones():

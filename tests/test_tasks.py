@@ -1,6 +1,5 @@
 """The background import job: counts, preview, failure and retry, cleanup, the database queue."""
 
-import shutil
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -23,6 +22,7 @@ from cables.tasks import (
     run_import_job,
 )
 from tests.lima_records import bare, lima_text, with_serial
+from tests.stored import drop, is_kept, nothing_stored, store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -42,13 +42,10 @@ def upload_root(settings, tmp_path) -> Path:
 def job_for(
     upload_root: Path, *sources: Path, dry_run: bool = False, folder_name: str = "20250101-test"
 ) -> ImportJob:
-    folder = upload_root / folder_name
-    folder.mkdir(parents=True, exist_ok=True)
     files = []
     for source in sources:
-        kept = folder / source.name
-        shutil.copy(source, kept)
-        files.append({"name": source.name, "path": str(kept), "kind": "text", "size": 1})
+        key = store(source, f"{folder_name}/{source.name}")
+        files.append({"name": source.name, "key": key, "kind": "text", "size": 1})
     return ImportJob.objects.create(files=files, dry_run=dry_run)
 
 
@@ -152,7 +149,7 @@ def test_the_job_observer_keeps_no_preview_of_a_real_import():
 def test_a_finished_job_deletes_its_upload(upload_root):
     job = job_for(upload_root, LIMA_RAW)
     run_import_job.call(job.pk)
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 @pytest.mark.django_db
@@ -161,7 +158,7 @@ def test_a_finished_job_keeps_its_upload_while_a_rejection_is_pending(upload_roo
     empty.write_text("  \n")
     job = job_for(upload_root, LIMA_RAW, empty)
     run_import_job.call(job.pk)
-    assert all(Path(entry["path"]).exists() for entry in job.files)
+    assert all(is_kept(key) for key in job.upload_keys())
 
 
 @pytest.mark.django_db
@@ -173,7 +170,7 @@ def test_the_kept_upload_is_released_once_no_rejection_is_pending(upload_root, t
     job.refresh_from_db()
     job.rejections.update(status=RejectedRecord.Status.RESOLVED)
     assert release_uploads(job) is True
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 @pytest.mark.django_db
@@ -182,17 +179,17 @@ def test_a_failed_job_keeps_its_upload_even_without_pending_rejections(upload_ro
     job.status = ImportJob.Status.FAILED
     job.save()
     assert release_uploads(job) is False
-    assert Path(job.files[0]["path"]).exists()
+    assert is_kept(job.files[0]["key"])
 
 
 @pytest.mark.django_db
 def test_the_kept_files_count_the_pending_rejections_from_each_file(upload_root, tmp_path):
     job = job_for(upload_root, LIMA_RAW, TINY_CSV)
-    lima, tiny = (entry["path"] for entry in job.files)
+    lima, tiny = job.upload_keys()
     RejectedRecord.objects.create(source=f"{lima}!inner/a.txt", error="e", job=job)
     RejectedRecord.objects.create(source=lima, error="e", job=job)
     kept = kept_files(job)
-    assert [(entry["path"], entry["pending"]) for entry in kept] == [(lima, 2), (tiny, 0)]
+    assert [(entry["key"], entry["pending"]) for entry in kept] == [(lima, 2), (tiny, 0)]
 
 
 @pytest.mark.django_db
@@ -229,13 +226,13 @@ def test_a_failed_job_records_why_and_keeps_its_file(upload_root, monkeypatch):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert job.error == "OSError: disk full"
-    assert Path(job.files[0]["path"]).exists()
+    assert is_kept(job.files[0]["key"])
 
 
 @pytest.mark.django_db
 def test_a_job_whose_file_is_gone_fails_saying_so(upload_root):
     job = job_for(upload_root, LIMA_RAW)
-    Path(job.files[0]["path"]).unlink()
+    drop(job.files[0]["key"])
     with pytest.raises(FileNotFoundError):
         run_import_job.call(job.pk)
     job.refresh_from_db()
@@ -289,7 +286,7 @@ def test_prune_uploads_removes_the_files_of_finished_jobs_with_nothing_pending(u
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
     out = StringIO()
     call_command("prune_uploads", stdout=out)
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
     assert "1 job" in out.getvalue()
 
 
@@ -297,9 +294,9 @@ def test_prune_uploads_removes_the_files_of_finished_jobs_with_nothing_pending(u
 def test_prune_uploads_keeps_the_files_of_a_job_with_a_pending_rejection(upload_root):
     job = job_for(upload_root, LIMA_RAW)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
-    RejectedRecord.objects.create(source=job.files[0]["path"], error="e", job=job)
+    RejectedRecord.objects.create(source=job.files[0]["key"], error="e", job=job)
     call_command("prune_uploads", stdout=StringIO())
-    assert Path(job.files[0]["path"]).exists()
+    assert is_kept(job.files[0]["key"])
 
 
 @pytest.mark.django_db
@@ -307,7 +304,7 @@ def test_prune_uploads_dry_run_deletes_nothing(upload_root):
     job = job_for(upload_root, LIMA_RAW)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
     call_command("prune_uploads", "--dry-run", stdout=StringIO())
-    assert Path(job.files[0]["path"]).exists()
+    assert is_kept(job.files[0]["key"])
 
 
 @pytest.mark.django_db
@@ -338,7 +335,7 @@ def test_prune_uploads_keeps_a_failed_jobs_files_for_a_retry_by_default(upload_r
     long_ago = timezone.now() - timedelta(days=90)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, finished_at=long_ago)
     call_command("prune_uploads", stdout=StringIO())
-    assert Path(job.files[0]["path"]).exists()
+    assert is_kept(job.files[0]["key"])
 
 
 @pytest.mark.django_db
@@ -353,5 +350,5 @@ def test_prune_uploads_removes_files_of_jobs_that_failed_long_enough_ago(upload_
         status=ImportJob.Status.FAILED, finished_at=now - timedelta(days=2)
     )
     call_command("prune_uploads", "--failed-older-than", "30", stdout=StringIO())
-    assert not Path(old.files[0]["path"]).exists()
-    assert Path(recent.files[0]["path"]).exists()
+    assert not is_kept(old.files[0]["key"])
+    assert is_kept(recent.files[0]["key"])

@@ -3,23 +3,29 @@
 import codecs
 import gzip
 import io
+import stat
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import StopUpload
 
+from cablearchive.settings import upload_storage
 from cables import uploads
+from cables.models import StoredUpload
 from cables.uploads import (
     SizeLimitedUploadHandler,
     UploadRejected,
+    fetched,
     remove_stored,
     sniff,
     store_uploads,
     stored_name,
 )
+from tests.stored import nothing_stored
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -28,10 +34,23 @@ LIMA_RAW = DATA / "import_07LIMA3673.txt"
 HTML_PAGE = SAMPLE / "html/heuer_cablemap/cable/2010/01/10STATE284.html"
 
 
+pytestmark = pytest.mark.django_db
+
+
 @pytest.fixture(autouse=True)
 def upload_root(settings, tmp_path) -> Path:
     settings.UPLOAD_ROOT = tmp_path / "uploads"
     return settings.UPLOAD_ROOT
+
+
+@pytest.fixture
+def on_disk(settings):
+    settings.STORAGES = {**settings.STORAGES, "uploads": upload_storage("filesystem", "")}
+
+
+@pytest.fixture
+def in_database(settings):
+    settings.STORAGES = {**settings.STORAGES, "uploads": upload_storage("database", "")}
 
 
 def written(tmp_path: Path, content: bytes, name: str = "upload.bin") -> Path:
@@ -102,21 +121,56 @@ def test_the_stored_name_is_safe_and_ends_with_the_sniffed_suffix(original, kind
     assert stored_name(original, kind) == stored
 
 
-def test_uploads_are_stored_under_the_upload_root(upload_root):
+def test_uploads_are_kept_in_the_uploads_storage_as_sent():
     (stored,) = store_uploads([SimpleUploadedFile("lima", LIMA_RAW.read_bytes())])
-    assert stored.path.is_relative_to(upload_root)
-    assert stored.path.read_bytes() == LIMA_RAW.read_bytes()
+    with uploads.upload_storage().open(stored.key) as handle:
+        assert handle.read() == LIMA_RAW.read_bytes()
     assert (stored.kind, stored.size) == ("text", LIMA_RAW.stat().st_size)
+    assert stored.key.endswith("/000/lima.txt")
 
 
-def test_a_refused_upload_leaves_nothing_stored(upload_root):
+def test_on_a_file_system_uploads_are_private_files_under_the_upload_root(on_disk, upload_root):
+    (stored,) = store_uploads([SimpleUploadedFile("lima", LIMA_RAW.read_bytes())])
+    path = upload_root / stored.key
+    assert path.read_bytes() == LIMA_RAW.read_bytes()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_in_the_database_uploads_leave_nothing_on_disk(in_database, upload_root):
+    (stored,) = store_uploads([SimpleUploadedFile("lima", LIMA_RAW.read_bytes())])
+    assert StoredUpload.objects.get().name == stored.key
+    assert not upload_root.exists()
+
+
+def test_a_job_reads_its_files_in_place_on_a_file_system(on_disk, upload_root):
+    (stored,) = store_uploads([SimpleUploadedFile("lima", LIMA_RAW.read_bytes())])
+    with fetched([stored.key]) as (path,):
+        assert path == upload_root / stored.key
+
+
+def test_a_job_reads_a_copy_of_files_kept_elsewhere_and_removes_it_after(in_database):
+    (stored,) = store_uploads([SimpleUploadedFile("lima", LIMA_RAW.read_bytes())])
+    with fetched([stored.key]) as (path,):
+        assert path.read_bytes() == LIMA_RAW.read_bytes()
+        assert path.name == "lima.txt"
+    assert not path.parent.parent.exists()
+
+
+def test_a_job_whose_file_is_gone_is_told_which_one():
+    gone = pytest.raises(FileNotFoundError, match="the uploaded file is gone: x/000/a.txt")
+    with gone, fetched(["x/000/a.txt"]):
+        pass
+
+
+def test_a_refused_upload_leaves_nothing_stored():
     files = [
         SimpleUploadedFile("lima.txt", LIMA_RAW.read_bytes()),
         SimpleUploadedFile("evil.zip", zipped("../evil.txt", b"x")),
     ]
     with pytest.raises(UploadRejected, match=r"^evil\.zip: .*path traversal"):
         store_uploads(files)
-    assert list(upload_root.iterdir()) == []
+    assert nothing_stored()
 
 
 def test_the_handler_stops_reading_once_past_the_limit():
@@ -142,16 +196,23 @@ def test_the_handler_accepts_an_upload_up_to_the_limit():
     assert handler.file_complete(10).size == 10
 
 
-def test_removing_a_stored_upload_deletes_its_whole_folder(upload_root):
+def test_removing_a_stored_upload_leaves_nothing_stored():
     (stored,) = store_uploads([SimpleUploadedFile("lima.txt", LIMA_RAW.read_bytes())])
-    remove_stored([stored.path])
+    remove_stored([stored.key])
+    assert nothing_stored()
+
+
+def test_removing_on_a_file_system_deletes_the_folders_left_empty(on_disk, upload_root):
+    (stored,) = store_uploads([SimpleUploadedFile("lima.txt", LIMA_RAW.read_bytes())])
+    remove_stored([stored.key])
     assert list(upload_root.iterdir()) == []
 
 
-def test_removing_refuses_anything_outside_the_upload_root(upload_root, tmp_path):
+def test_removing_refuses_anything_outside_the_upload_root(on_disk, upload_root, tmp_path):
     outside = written(tmp_path, b"keep me", "precious.txt")
     upload_root.mkdir()
-    remove_stored([outside, upload_root])
+    with pytest.raises(SuspiciousFileOperation):
+        remove_stored(["../precious.txt"])
     assert outside.exists()
     assert upload_root.exists()
 

@@ -11,8 +11,9 @@ batch; `database` holds what differs between PostgreSQL and SQLite.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -69,12 +70,25 @@ def import_paths(
     batch_size: int = 500,
     workers: int | None = None,
     observer: ImportObserver | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> ImportSummary:
-    """Read every record of these files (folders, archives, "-" for stdin) and import them."""
-    records = readers.read_records(paths, format=format, stdin=stdin)
+    """Read every record of these files (folders, archives, "-" for stdin) and import them.
+
+    `labels` names a file in the rows and rejections instead of its path (path → label).
+    """
+    records: Iterable[Record] = readers.read_records(paths, format=format, stdin=stdin)
+    if labels:
+        records = _labelled(records, labels)
     return import_records(
         records, dry_run=dry_run, batch_size=batch_size, workers=workers, observer=observer
     )
+
+
+def _labelled(records: Iterable[Record], labels: Mapping[str, str]) -> Iterator[Record]:
+    for record in records:
+        path, bang, member = record.source.partition("!")
+        label = labels.get(path)
+        yield record if label is None else dataclasses.replace(record, source=label + bang + member)
 
 
 def count_records(paths: Sequence[str | Path], *, format: str | None = None) -> int | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from cables.models import ImportJob
 from cables.tasks import release_uploads
-from cables.uploads import remove_stored
+from cables.uploads import kept, remove_stored
 
 
 class Command(BaseCommand):
@@ -32,15 +31,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
         failed_days = options["failed_older_than"]
-        jobs = [job for job in _releasable() if _has_files_on_disk(job)]
-        stale = [job for job in _failed_before(failed_days) if _has_files_on_disk(job)]
+        jobs = [job for job in _releasable() if _has_kept_files(job)]
+        stale = [job for job in _failed_before(failed_days) if _has_kept_files(job)]
         for job in jobs:
             if not dry_run:
                 release_uploads(job)
             self.stdout.write(f"{job}: {len(job.files)} file(s)")
         for job in stale:
             if not dry_run:
-                remove_stored(job.upload_paths())
+                remove_stored(job.upload_keys())
             self.stdout.write(f"{job}, failed {job.finished_at:%Y-%m-%d}: {len(job.files)} file(s)")
         jobs += stale
         verb = "would be pruned" if dry_run else "pruned"
@@ -60,5 +59,5 @@ def _failed_before(days: int | None) -> list[ImportJob]:
     )
 
 
-def _has_files_on_disk(job: ImportJob) -> bool:
-    return any(Path(path).exists() for path in job.upload_paths())
+def _has_kept_files(job: ImportJob) -> bool:
+    return bool(kept(job.upload_keys()))
