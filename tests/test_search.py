@@ -92,6 +92,25 @@ def test_snippets_mark_the_matching_words(archive):
     assert "<mark>cocaine</mark>" in found[archive["07LIMA3673"].pk].lower()
 
 
+def test_a_snippet_shows_a_match_far_into_a_long_cable(db):
+    filler = "The delegation discussed regional matters at length. " * 400  # about 21 KB
+    cable = make_cable("09LONG1", body=filler + "Seizures of cocaine doubled." + filler)
+    snippet = search.snippets([cable.pk], "cocaine")[cable.pk]
+    assert "<mark>cocaine</mark>" in snippet.lower()
+
+
+def test_a_phrase_on_a_window_boundary_is_still_marked(db):
+    for offset in range(1990, 2011, 4):
+        cable = make_cable(f"09EDGE{offset}", body="x" * offset + " drug trafficking rose.")
+        snippet = search.snippets([cable.pk], '"drug trafficking"')[cable.pk].lower()
+        assert "<mark>drug trafficking</mark>" in snippet.replace("</mark> <mark>", " "), offset
+
+
+def test_a_cable_matching_in_its_subject_alone_shows_the_start_of_its_text(db):
+    cable = make_cable("09SUBJ1", subject="COCAINE SEIZURES", body="Summary: the port saw more.")
+    assert "Summary: the port saw more." in search.snippets([cable.pk], "cocaine")[cable.pk]
+
+
 def test_snippets_escape_cable_text(db):
     cable = make_cable("09XSS1", body="The <script>alert(1)</script> cocaine test.")
     snippet = search.snippets([cable.pk], "cocaine")[cable.pk]
